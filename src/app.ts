@@ -1,0 +1,49 @@
+// buildApp(deps): the HTTP face of the service. Registers everything explicitly; never reads env.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ChallengeService } from './domain/challenges.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerAuthRoutes } from './http/routes/auth.js';
+import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
+import { registerSessionRoutes } from './http/routes/session.js';
+import { buildSchemas } from './http/schemas.js';
+
+export interface AppDeps {
+  auth: ChallengeService;
+  health: HealthChecks;
+  logger: Logger;
+  http: {
+    otpLength: number;
+    bodyLimitBytes: number;
+    trustProxy: boolean;
+    /** The level of the one line logged per request (debug by default: production chooses). */
+    requestLogLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  };
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.http.bodyLimitBytes,
+    trustProxy: deps.http.trustProxy,
+    // Strict bodies: no type coercion (a number is not quietly a string); unknown fields dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
+  });
+
+  const level = deps.http.requestLogLevel;
+  if (level !== 'silent' && deps.logger.isLevelEnabled(level)) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log[level](
+        { method: request.method, url: request.routeOptions.url ?? request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request completed',
+      );
+    });
+  }
+
+  registerErrorHandling(app);
+  registerHealthRoutes(app, deps.health);
+  registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength));
+  registerSessionRoutes(app, deps.auth);
+  return app;
+}

@@ -1,0 +1,274 @@
+// The story of the product: ask for a code, receive it, prove it, get a token.
+// Free of HTTP and SQL: everything outside comes in through ports.ts.
+import { AppError, tooSoon } from '../errors.js';
+import { customerCanSignIn } from './customers.js';
+import { nationalCandidates, normaliseEmail, parsePhone } from './identifiers.js';
+import { generateCode, type CodeHasher } from './otp.js';
+import type {
+  Challenge,
+  Channel,
+  Clock,
+  Customer,
+  Limiter,
+  Log,
+  PhoneNumber,
+  Purpose,
+  RegistrationProfile,
+  Senders,
+  Store,
+} from './ports.js';
+import type { Tokens } from './tokens.js';
+import { otpMessage } from '../delivery/messages.js';
+
+export interface ChallengeSettings {
+  otpLength: number;
+  otpTtlSeconds: number;
+  otpMaxAttempts: number;
+  /** 0 turns the resend cooldown off. */
+  resendCooldownSeconds: number;
+  /** Requests per client address per window, for requests and verifies each; 0 turns it off. */
+  ipMax: number;
+  ipWindowSeconds: number;
+  deliveryTimeoutMs: number;
+  /** The spec's development mode: a code whose delivery failed is returned in the answer. */
+  appDebug: boolean;
+  defaultCountry: string | undefined;
+}
+
+export interface ChallengeDeps {
+  store: Store;
+  limiter: Limiter;
+  senders: Senders;
+  clock: Clock;
+  hasher: CodeHasher;
+  tokens: Tokens;
+  log: Log;
+  settings: ChallengeSettings;
+}
+
+export interface IdentifierInput {
+  channel: Channel;
+  identifier: string;
+  countryCode?: string | undefined;
+}
+
+export interface ProfileInput {
+  name?: string | undefined;
+  username?: string | undefined;
+  email?: string | undefined;
+  phone?: string | undefined;
+}
+
+export interface CodeRequest extends IdentifierInput {
+  purpose: Purpose;
+  clientAddress: string;
+  profile?: ProfileInput;
+}
+
+export interface CodeSent {
+  channel: Channel;
+  /** What the answer shows: the national phone number or the email address. */
+  sentTo: string;
+  expiresInMinutes: number;
+  /** Only with APP_DEBUG and only when delivery failed. */
+  debugOtp?: string;
+}
+
+export interface CodeVerification extends IdentifierInput {
+  purpose: Purpose;
+  clientAddress: string;
+  otp: string;
+}
+
+export interface SignedIn {
+  customer: Customer;
+  accessToken: string;
+  expiresInSeconds: number;
+}
+
+interface Target {
+  channel: Channel;
+  identifier: string;
+  phone: PhoneNumber | null;
+}
+
+export function createChallengeService(deps: ChallengeDeps) {
+  const { store, limiter, senders, clock, hasher, tokens, log, settings } = deps;
+  const ttlMs = settings.otpTtlSeconds * 1000;
+
+  async function limitClient(action: 'request' | 'verify', clientAddress: string): Promise<void> {
+    if (settings.ipMax === 0) return;
+    const decision = await limiter.hit(`ip:${action}:${clientAddress}`, settings.ipMax, settings.ipWindowSeconds * 1000, clock.now());
+    if (!decision.allowed) throw tooSoon('RATE_LIMITED', decision.retryAfterMs);
+  }
+
+  function resolveTarget(input: IdentifierInput): Target {
+    if (input.channel === 'email') return { channel: 'email', identifier: normaliseEmail(input.identifier), phone: null };
+    const phone = parsePhone({ number: input.identifier, countryCode: input.countryCode, defaultCountry: settings.defaultCountry });
+    if (phone === undefined) {
+      throw new AppError('INVALID_PHONE', { message: 'Include the country code: send country_code or a number starting with +' });
+    }
+    return { channel: 'phone', identifier: phone.e164, phone };
+  }
+
+  function resolveProfile(channel: Channel, countryCode: string | undefined, input: ProfileInput | undefined): RegistrationProfile {
+    const name = input?.name?.trim();
+    return {
+      name: name === undefined || name === '' ? null : name,
+      username: input?.username ?? null,
+      // The other identifier is only a claim until verified: it never signs anyone in.
+      email: channel === 'phone' && input?.email !== undefined ? normaliseEmail(input.email) : null,
+      phone:
+        channel === 'email' && input?.phone !== undefined
+          ? (parsePhone({ number: input.phone, countryCode, defaultCountry: settings.defaultCountry }) ??
+            failPhone())
+          : null,
+    };
+  }
+
+  async function requestCode(request: CodeRequest): Promise<CodeSent> {
+    await limitClient('request', request.clientAddress);
+    const target = resolveTarget(request);
+    const profile = resolveProfile(target.channel, request.countryCode, request.profile);
+
+    const existing = await store.findCustomerByIdentifier(target.channel, target.identifier);
+    if (request.purpose === 'register') {
+      if (existing !== undefined) throw new AppError('ALREADY_REGISTERED');
+      if (profile.username !== null && (await store.isUsernameTaken(profile.username))) throw new AppError('USERNAME_TAKEN');
+    } else {
+      if (existing === undefined) throw new AppError('ACCOUNT_NOT_FOUND');
+      if (!customerCanSignIn(existing)) throw new AppError('ACCOUNT_INACTIVE');
+    }
+
+    // Taken before the code is made, atomically: of parallel requests exactly one sends a message.
+    const cooldownKey = `cooldown:${request.purpose}:${target.identifier}`;
+    if (settings.resendCooldownSeconds > 0) {
+      const decision = await limiter.hit(cooldownKey, 1, settings.resendCooldownSeconds * 1000, clock.now());
+      if (!decision.allowed) throw tooSoon('OTP_COOLDOWN', decision.retryAfterMs);
+    }
+
+    const code = generateCode(settings.otpLength);
+    const codeHash = hasher.hash(request.purpose, target.identifier, code);
+    await store.saveChallenge({
+      identifier: target.identifier,
+      channel: target.channel,
+      purpose: request.purpose,
+      codeHash,
+      expiresAtMs: clock.now() + ttlMs,
+      phoneNational: target.phone?.national ?? null,
+      profile,
+    });
+
+    const sent: CodeSent = {
+      channel: target.channel,
+      sentTo: target.phone?.national ?? target.identifier,
+      expiresInMinutes: Math.ceil(settings.otpTtlSeconds / 60),
+    };
+    const sender = senders[target.channel];
+    const message = otpMessage({ channel: target.channel, purpose: request.purpose, code, ttlMinutes: sent.expiresInMinutes });
+    try {
+      await sender.send({ to: target.identifier, ...message }, AbortSignal.timeout(settings.deliveryTimeoutMs));
+    } catch (error) {
+      // A failed delivery does not start the cooldown: the customer may ask again at once.
+      if (settings.resendCooldownSeconds > 0) await limiter.refund(cooldownKey, clock.now());
+      log.warn({ provider: sender.name, channel: target.channel, reason: describe(error) }, 'OTP delivery failed');
+      if (settings.appDebug) return { ...sent, debugOtp: code };
+      await store.discardChallengeFor(target.identifier, request.purpose, codeHash);
+      throw new AppError('DELIVERY_FAILED', { cause: error });
+    }
+    return sent;
+  }
+
+  /**
+   * Finds the pending code. A phone verify may come without country code although the request
+   * had one (the spec's own example): then the one pending code for that national number is it.
+   */
+  async function findChallenge(input: IdentifierInput, purpose: Purpose): Promise<Challenge | undefined> {
+    if (input.channel === 'email') return store.findChallenge(normaliseEmail(input.identifier), purpose);
+    const explicit = parsePhone({ number: input.identifier, countryCode: input.countryCode });
+    if (explicit !== undefined) return store.findChallenge(explicit.e164, purpose);
+
+    const nowMs = clock.now();
+    const pending = await store.findPhoneChallengesByNational(nationalCandidates(input.identifier), purpose);
+    const live = pending.filter((challenge) => challenge.expiresAtMs > nowMs);
+    if (live.length === 1) return live[0];
+    if (live.length === 0 && pending.length === 1) return pending[0];
+    if (settings.defaultCountry === undefined) return undefined;
+    const local = parsePhone({ number: input.identifier, defaultCountry: settings.defaultCountry });
+    return local === undefined ? undefined : store.findChallenge(local.e164, purpose);
+  }
+
+  async function verifyCode(verification: CodeVerification): Promise<SignedIn> {
+    await limitClient('verify', verification.clientAddress);
+    const { purpose } = verification;
+    const challenge = await findChallenge(verification, purpose);
+    if (challenge === undefined) throw new AppError('OTP_NOT_FOUND');
+
+    let customer: Customer | undefined;
+    if (purpose === 'login') {
+      customer = await store.findCustomerByIdentifier(challenge.channel, challenge.identifier);
+      if (customer === undefined) throw new AppError('ACCOUNT_NOT_FOUND');
+      if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
+    }
+
+    const nowMs = clock.now();
+    const max = settings.otpMaxAttempts;
+    if (challenge.attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
+    if (challenge.expiresAtMs <= nowMs) throw new AppError('OTP_EXPIRED');
+    if (!hasher.matches(challenge.codeHash, purpose, challenge.identifier, verification.otp)) {
+      const attempts = await store.countFailedAttempt(challenge.id, challenge.codeHash, max);
+      // The guarded increment is the arbiter: of parallel wrong guesses at most `max` count.
+      if (attempts === undefined || attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
+      const left = max - attempts;
+      throw new AppError('OTP_INVALID', { message: `Invalid OTP. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.` });
+    }
+
+    const consume = { id: challenge.id, codeHash: challenge.codeHash, maxAttempts: max, nowMs };
+    if (purpose === 'login') {
+      // Single use: of parallel verifies of one code exactly one wins this conditional delete.
+      if (!(await store.consumeChallenge(consume.id, consume.codeHash, max, nowMs))) throw new AppError('OTP_NOT_FOUND');
+    } else {
+      customer = await store.registerCustomer(consume, {
+        email: challenge.channel === 'email' ? challenge.identifier : challenge.profile.email,
+        emailValidated: challenge.channel === 'email',
+        phone: challenge.channel === 'phone' ? phoneOf(challenge) : challenge.profile.phone,
+        phoneValidated: challenge.channel === 'phone',
+        name: challenge.profile.name,
+        username: challenge.profile.username,
+      });
+      if (customer === undefined) throw new AppError('OTP_NOT_FOUND');
+    }
+
+    const issued = await tokens.sign(customer!.id, nowMs);
+    return { customer: customer!, accessToken: issued.token, expiresInSeconds: issued.expiresInSeconds };
+  }
+
+  /** The signed-in customer behind a bearer token. */
+  async function authenticate(token: string): Promise<Customer> {
+    const id = await tokens.verify(token, clock.now());
+    if (id === undefined) throw new AppError('UNAUTHORIZED');
+    const customer = await store.findCustomerById(id);
+    if (customer === undefined) throw new AppError('UNAUTHORIZED');
+    if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
+    return customer;
+  }
+
+  return { requestCode, verifyCode, authenticate };
+}
+
+export type ChallengeService = ReturnType<typeof createChallengeService>;
+
+function phoneOf(challenge: Challenge): PhoneNumber {
+  const countryCode = challenge.identifier.slice(0, challenge.identifier.length - (challenge.phoneNational ?? '').length);
+  return { e164: challenge.identifier, national: challenge.phoneNational ?? '', countryCode };
+}
+
+function failPhone(): never {
+  throw new AppError('INVALID_PHONE', { message: 'Include the country code of the phone: country_code or a number starting with +' });
+}
+
+/** A provider failure, said without anything the message carried. */
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.name === 'TimeoutError' || error.name === 'AbortError' ? 'timed out' : error.message;
+  return 'unknown error';
+}

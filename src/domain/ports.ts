@@ -1,0 +1,153 @@
+// What the domain needs from the outside world. The domain imports nothing but this file's
+// types: the store, the limiter and the senders are wired in by src/server.ts (or by a test).
+
+export type Channel = 'phone' | 'email';
+export type Purpose = 'register' | 'login';
+export type CustomerStatus = 'active' | 'inactive' | 'blocked';
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export interface Customer {
+  id: number;
+  username: string | null;
+  name: string | null;
+  email: string | null;
+  phoneE164: string | null;
+  /** National significant number, digits only ("9876543210"). */
+  phoneNational: string | null;
+  /** Calling code with a plus ("+91"). */
+  countryCode: string | null;
+  phoneValidated: boolean;
+  emailValidated: boolean;
+  status: CustomerStatus;
+  createdAtMs: number;
+}
+
+/** Optional profile fields a registration carries; applied when the account is created. */
+export interface RegistrationProfile {
+  name: string | null;
+  username: string | null;
+  /** Unverified secondary identifier: an email on a phone registration. */
+  email: string | null;
+  /** Unverified secondary identifier: a phone on an email registration. */
+  phone: PhoneNumber | null;
+}
+
+export interface PhoneNumber {
+  e164: string;
+  national: string;
+  countryCode: string;
+}
+
+export interface Challenge {
+  id: number;
+  /** E.164 phone or lower-cased email: the one spelling of the identifier. */
+  identifier: string;
+  channel: Channel;
+  purpose: Purpose;
+  /** HMAC-SHA256 of purpose, identifier and code, hex. Never the code itself. */
+  codeHash: string;
+  attempts: number;
+  expiresAtMs: number;
+  /** Phone challenges only: the national number, to find a code verified without country code. */
+  phoneNational: string | null;
+  profile: RegistrationProfile;
+}
+
+export type NewChallenge = Omit<Challenge, 'id' | 'attempts'>;
+
+export interface NewCustomer {
+  email: string | null;
+  emailValidated: boolean;
+  phone: PhoneNumber | null;
+  phoneValidated: boolean;
+  name: string | null;
+  username: string | null;
+}
+
+export interface Store {
+  findCustomerById(id: number): Promise<Customer | undefined>;
+  /** Only a verified phone or email identifies an account. */
+  findCustomerByIdentifier(channel: Channel, identifier: string): Promise<Customer | undefined>;
+  isUsernameTaken(username: string): Promise<boolean>;
+
+  /** Replaces any live challenge for the same identifier and purpose (one live code each). */
+  saveChallenge(challenge: NewChallenge): Promise<void>;
+  findChallenge(identifier: string, purpose: Purpose): Promise<Challenge | undefined>;
+  /** Phone challenges for a national number, for a verify sent without country code. */
+  findPhoneChallengesByNational(national: string[], purpose: Purpose): Promise<Challenge[]>;
+  /**
+   * Race-safe single use: one conditional delete that exactly one caller can win, and only while
+   * the hash still matches, the code is unexpired and attempts are left.
+   */
+  consumeChallenge(id: number, codeHash: string, maxAttempts: number, nowMs: number): Promise<boolean>;
+  /**
+   * Guarded increment (only while attempts are left and the code was not replaced): returns the
+   * new count, or undefined when attempts were already used up.
+   */
+  countFailedAttempt(id: number, codeHash: string, maxAttempts: number): Promise<number | undefined>;
+  /** Drops a challenge whose message could not be delivered (only if it was not replaced since). */
+  discardChallengeFor(identifier: string, purpose: Purpose, codeHash: string): Promise<void>;
+
+  /**
+   * In one transaction: consume the registration challenge and create the account, dropping
+   * unverified claims on the verified identifier. Returns undefined when the code was consumed by
+   * someone else first; throws AppError ALREADY_REGISTERED / USERNAME_TAKEN on a unique conflict.
+   */
+  registerCustomer(
+    consume: { id: number; codeHash: string; maxAttempts: number; nowMs: number },
+    customer: NewCustomer,
+  ): Promise<Customer | undefined>;
+
+  deleteExpiredChallenges(nowMs: number): Promise<number>;
+  ping(): Promise<void>;
+}
+
+export interface LimitDecision {
+  allowed: boolean;
+  /** When refused: how long until the window opens again. */
+  retryAfterMs: number;
+}
+
+/**
+ * Every limit (resend cooldown, request rates) is a fixed-window counter behind this one port.
+ * A refused hit does not count, so `refund` after a failed delivery restores exactly one slot.
+ */
+export interface Limiter {
+  hit(key: string, max: number, windowMs: number, nowMs: number): Promise<LimitDecision>;
+  refund(key: string, nowMs: number): Promise<void>;
+  /** Periodic cleanup of ended windows (a no-op where the store expires keys itself). */
+  sweep(nowMs: number): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OutboundMessage {
+  /** E.164 phone number or email address. */
+  to: string;
+  /** Email only. */
+  subject?: string;
+  text: string;
+}
+
+/** One delivery provider (Twilio, SMTP, console...). Throws on any failure. */
+export interface Sender {
+  readonly name: string;
+  send(message: OutboundMessage, signal: AbortSignal): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface Senders {
+  phone: Sender;
+  email: Sender;
+}
+
+/** The slice of a logger the domain uses (pino's satisfies it). */
+export interface Log {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}

@@ -1,0 +1,59 @@
+// Every error becomes the {success:false, message, code} envelope. A 5xx never shows internals;
+// it carries the request id so support can find the logged cause.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERRORS, type ErrorCode } from '../errors.js';
+import { isUnavailable } from '../store/database.js';
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string = ERRORS[code].message): FastifyReply {
+  const status = ERRORS[code].status;
+  const body: Record<string, unknown> = { success: false, message, code };
+  if (status >= 500) body.request_id = reply.request.id;
+  return reply.code(status).send(body);
+}
+
+function classify(error: FastifyError): { code: ErrorCode; message?: string } | undefined {
+  if (error.validation !== undefined) {
+    const first = error.validation[0];
+    // A body that is not an object at all (array, string, null, missing) is malformed, not invalid.
+    if (error.validationContext === 'body' && first?.instancePath === '' && first.keyword === 'type') {
+      return { code: 'MALFORMED_REQUEST' };
+    }
+    return { code: 'VALIDATION_ERROR', message: `The request is invalid: ${error.message}` };
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'PAYLOAD_TOO_LARGE' };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { code: 'MALFORMED_REQUEST' };
+  }
+  if (error.statusCode === 413) return { code: 'PAYLOAD_TOO_LARGE' };
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return { code: 'MALFORMED_REQUEST' };
+  return undefined;
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => sendError(reply, 'NOT_FOUND'));
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) request.log.warn({ code: error.code, cause: causeOf(error) }, error.message);
+      reply.headers(error.headers);
+      return sendError(reply, error.code, error.message);
+    }
+    const known = classify(error);
+    if (known !== undefined) return sendError(reply, known.code, known.message);
+    if (isUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable');
+      return sendError(reply, 'SERVICE_UNAVAILABLE');
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendError(reply, 'INTERNAL_ERROR');
+  });
+}
+
+function causeOf(error: AppError): string | undefined {
+  return error.cause instanceof Error ? error.cause.message : undefined;
+}

@@ -1,0 +1,93 @@
+// Both endpoint families, thin: read the body, call one domain function, shape the answer.
+//   login-api-v2:  /api/v1/auth/{register,verify-registration-otp,resend-registration-otp,
+//                                login,verify-login-otp,resend-login-otp}
+//   SAL-27:        /api/v1/auth/customer/{register,login}/{request-otp,verify-otp}
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { ChallengeService, ProfileInput } from '../../domain/challenges.js';
+import type { Purpose } from '../../domain/ports.js';
+import { codeSentJson, signedInJson } from '../present.js';
+import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type Schemas } from '../schemas.js';
+
+const SIGNED_IN_STATUS: Record<Purpose, number> = { login: 200, register: 201 };
+
+export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeService, schemas: Schemas): void {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const sentResponse = { 200: CodeSentEnvelope, ...errorResponses };
+  const signedInResponse = { 200: SignedInEnvelope, 201: SignedInEnvelope, ...errorResponses };
+
+  function profileOf(body: { name?: string; username?: string; email?: string; phone?: string }): ProfileInput {
+    return { name: body.name, username: body.username, email: body.email, phone: body.phone };
+  }
+
+  // login-api-v2: {type, identifier, country_code?}
+  for (const [path, purpose, resend] of [
+    ['/api/v1/auth/register', 'register', false],
+    ['/api/v1/auth/resend-registration-otp', 'register', true],
+    ['/api/v1/auth/login', 'login', false],
+    ['/api/v1/auth/resend-login-otp', 'login', true],
+  ] as const) {
+    const body = purpose === 'register' ? schemas.RegisterBody : schemas.RequestBody;
+    app.post(path, { schema: { body, response: sentResponse } }, async (request) => {
+      const sent = await auth.requestCode({
+        purpose,
+        channel: request.body.type,
+        identifier: request.body.identifier,
+        countryCode: request.body.country_code,
+        clientAddress: request.ip,
+        // The register paths validated the body against RegisterBody just above.
+        profile: purpose === 'register' ? profileOf(request.body as RegisterBody) : undefined,
+      });
+      return codeSentJson(sent, purpose, resend);
+    });
+  }
+
+  for (const [path, purpose] of [
+    ['/api/v1/auth/verify-registration-otp', 'register'],
+    ['/api/v1/auth/verify-login-otp', 'login'],
+  ] as const) {
+    app.post(path, { schema: { body: schemas.VerifyBody, response: signedInResponse } }, async (request, reply) => {
+      const signedIn = await auth.verifyCode({
+        purpose,
+        channel: request.body.type,
+        identifier: request.body.identifier,
+        countryCode: request.body.country_code,
+        otp: request.body.otp,
+        clientAddress: request.ip,
+      });
+      return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
+    });
+  }
+
+  // SAL-27: {phone, country_code?}; asking again is the resend.
+  for (const purpose of ['register', 'login'] as const) {
+    const body = purpose === 'register' ? schemas.PhoneRegisterBody : schemas.PhoneRequestBody;
+    app.post(`/api/v1/auth/customer/${purpose}/request-otp`, { schema: { body, response: sentResponse } }, async (request) => {
+      const sent = await auth.requestCode({
+        purpose,
+        channel: 'phone',
+        identifier: request.body.phone,
+        countryCode: request.body.country_code,
+        clientAddress: request.ip,
+        profile: purpose === 'register' ? profileOf(request.body) : undefined,
+      });
+      return codeSentJson(sent, purpose, false);
+    });
+
+    app.post(
+      `/api/v1/auth/customer/${purpose}/verify-otp`,
+      { schema: { body: schemas.PhoneVerifyBody, response: signedInResponse } },
+      async (request, reply) => {
+        const signedIn = await auth.verifyCode({
+          purpose,
+          channel: 'phone',
+          identifier: request.body.phone,
+          countryCode: request.body.country_code,
+          otp: request.body.otp,
+          clientAddress: request.ip,
+        });
+        return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
+      },
+    );
+  }
+}

@@ -1,0 +1,100 @@
+// TypeBox schemas for every route: request validation and (later) OpenAPI from one source.
+// Strings stay strings: Ajv runs without type coercion, and unknown body fields are dropped.
+import { Type, type Static } from '@sinclair/typebox';
+
+const CountryCode = Type.String({ pattern: '^\\+?[0-9]{1,4}$', description: 'Calling code, "+91" or "91"' });
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+const Username = Type.String({ pattern: '^[A-Za-z0-9_.-]{3,30}$', description: '3 to 30 letters, digits, _ . -' });
+const EmailText = Type.String({ minLength: 3, maxLength: 254 });
+const PhoneText = Type.String({ minLength: 4, maxLength: 32, description: '+E.164, or a national number with country_code' });
+const IdentifierType = Type.Union([Type.Literal('phone'), Type.Literal('email')]);
+
+export function buildSchemas(otpLength: number) {
+  const Otp = Type.String({ pattern: `^[0-9]{${otpLength}}$`, description: `${otpLength} ASCII digits` });
+
+  const identify = {
+    type: IdentifierType,
+    identifier: Type.String({ minLength: 1, maxLength: 254, description: 'Phone number or email address' }),
+    country_code: Type.Optional(CountryCode),
+  };
+  const profile = {
+    name: Type.Optional(Name),
+    username: Type.Optional(Username),
+    email: Type.Optional(EmailText),
+  };
+
+  return {
+    /** login-api-v2: /login, /resend-login-otp */
+    RequestBody: Type.Object(identify, { additionalProperties: false }),
+    /** login-api-v2: /register, /resend-registration-otp (phone: an unverified phone for an email registration) */
+    RegisterBody: Type.Object({ ...identify, ...profile, phone: Type.Optional(PhoneText) }, { additionalProperties: false }),
+    /** login-api-v2: /verify-login-otp, /verify-registration-otp */
+    VerifyBody: Type.Object({ ...identify, otp: Otp }, { additionalProperties: false }),
+    /** SAL-27: /customer/login/request-otp */
+    PhoneRequestBody: Type.Object({ phone: PhoneText, country_code: Type.Optional(CountryCode) }, { additionalProperties: false }),
+    /** SAL-27: /customer/register/request-otp */
+    PhoneRegisterBody: Type.Object(
+      { phone: PhoneText, country_code: Type.Optional(CountryCode), ...profile },
+      { additionalProperties: false },
+    ),
+    /** SAL-27: /customer/{login,register}/verify-otp */
+    PhoneVerifyBody: Type.Object({ phone: PhoneText, country_code: Type.Optional(CountryCode), otp: Otp }, { additionalProperties: false }),
+  };
+}
+
+export type Schemas = ReturnType<typeof buildSchemas>;
+export type RequestBody = Static<Schemas['RequestBody']>;
+export type RegisterBody = Static<Schemas['RegisterBody']>;
+export type VerifyBody = Static<Schemas['VerifyBody']>;
+export type PhoneRegisterBody = Static<Schemas['PhoneRegisterBody']>;
+export type PhoneVerifyBody = Static<Schemas['PhoneVerifyBody']>;
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const CustomerSchema = Type.Object({
+  id: Type.Integer(),
+  username: Nullable(Type.String()),
+  name: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  phone: Nullable(Type.String({ description: 'National number' })),
+  country_code: Nullable(Type.String({ description: '"+91"' })),
+  phone_e164: Nullable(Type.String()),
+  phone_validate: Type.Boolean(),
+  email_validate: Type.Boolean(),
+  status: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+export const ErrorEnvelope = Type.Object({
+  success: Type.Literal(false),
+  message: Type.String(),
+  code: Type.String(),
+  request_id: Type.Optional(Type.String()),
+});
+
+function envelope<T extends ReturnType<typeof Type.Object>>(data: T) {
+  return Type.Object({ success: Type.Literal(true), message: Type.String(), data });
+}
+
+export const CodeSentEnvelope = envelope(
+  Type.Object({
+    phone: Type.Optional(Type.String()),
+    email: Type.Optional(Type.String()),
+    expires_in_minutes: Type.Integer(),
+    message: Type.String(),
+    otp: Type.Optional(Type.String({ description: 'APP_DEBUG only, and only when delivery failed' })),
+  }),
+);
+
+export const SignedInEnvelope = envelope(
+  Type.Object({
+    customer: CustomerSchema,
+    access_token: Type.String(),
+    token_type: Type.Literal('bearer'),
+    expires_in: Type.Integer(),
+  }),
+);
+
+export const MeEnvelope = envelope(Type.Object({ customer: CustomerSchema }));
+
+export const errorResponses = { '4xx': ErrorEnvelope, '5xx': ErrorEnvelope };

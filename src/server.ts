@@ -1,0 +1,45 @@
+// loadConfig(process.env) -> composeApp -> listen; closes gracefully on SIGTERM/SIGINT.
+import { ConfigError, loadConfig } from './config.js';
+import { composeApp } from './compose.js';
+import { developmentJwtSecret } from './dev-secret.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const jwtSecret = config.jwtSecret ?? developmentJwtSecret('./data');
+  const { app, logger } = await composeApp({ ...config, jwtSecret });
+  if (config.jwtSecret === undefined) {
+    logger.warn('JWT_SECRET is not set: using a generated development secret kept in ./data/jwt-secret');
+  }
+
+  let closing = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      if (closing) return;
+      closing = true;
+      logger.info({ signal }, 'shutting down');
+      app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+
+  await app.listen({ host: config.host, port: config.port });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

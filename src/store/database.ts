@@ -1,0 +1,64 @@
+// createDatabase(config): better-sqlite3 or pg behind one Kysely. Every dialect quirk lives here.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+// Epoch milliseconds are BIGINT in PostgreSQL; they fit a double exactly, so read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function createDatabase(config: DatabaseConfig): DatabaseHandle {
+  if (config.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolMax, connectionTimeoutMillis: 5000 });
+    // An idle client whose server went away emits 'error'; the pool drops it and reconnects later.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  const path = resolve(config.path);
+  mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SQLite(path);
+  // WAL: readers never wait for the writer; synchronous=NORMAL in WAL survives a killed process
+  // (only an OS crash can lose the last commits). busy_timeout covers a second process (migrate).
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** The unique index a write ran into, or undefined when the error is something else. */
+export function uniqueViolation(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const e = error as Error & { code?: string; constraint?: string };
+  if (e.code === '23505') return e.constraint ?? e.message;
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return e.message;
+  return undefined;
+}
+
+const PG_UNAVAILABLE_CLASSES = ['08', '53', '57']; // connection, resources, operator intervention
+
+/** True when the database could not be reached or dropped the connection: a 503, not a bug. */
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & { code?: string };
+  if (typeof e.code === 'string') {
+    if (e.code.length === 5 && PG_UNAVAILABLE_CLASSES.includes(e.code.slice(0, 2))) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_IOERR'].includes(e.code)) return true;
+  }
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    e.message,
+  );
+}

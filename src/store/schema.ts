@@ -1,0 +1,47 @@
+// Table shapes as Kysely sees them. Flags are 0/1 integers and times are epoch milliseconds in
+// both dialects, so one set of queries serves SQLite and PostgreSQL.
+import type { Generated } from 'kysely';
+
+export interface CustomersTable {
+  id: Generated<number>;
+  username: string | null;
+  name: string | null;
+  email: string | null;
+  email_validate: number;
+  phone_e164: string | null;
+  phone_national: string | null;
+  country_code: string | null;
+  phone_validate: number;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OtpChallengesTable {
+  id: Generated<number>;
+  identifier: string;
+  purpose: string;
+  channel: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: number;
+  phone_national: string | null;
+  reg_name: string | null;
+  reg_username: string | null;
+  reg_email: string | null;
+  reg_phone_e164: string | null;
+  reg_phone_national: string | null;
+  reg_country_code: string | null;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
+export interface Database {
+  customers: CustomersTable;
+  otp_challenges: OtpChallengesTable;
+  rate_limits: RateLimitsTable;
+}

@@ -1,0 +1,100 @@
+// Starts the real service (production wiring from src/compose.ts) on a listening port, with Twilio
+// and SMTP played by local servers, on a fresh database of the chosen backend.
+import { Writable } from 'node:stream';
+import { composeApp } from '../../src/compose.js';
+import { loadConfig } from '../../src/config.js';
+import type { Clock } from '../../src/domain/ports.js';
+import { createTestClock } from './clock.js';
+import { freshDatabase, type Backend } from './backends.js';
+import { startFakeSmtp } from './fake-smtp.js';
+import { startFakeTwilio } from './fake-twilio.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`;
+export const TWILIO_TOKEN = 'twilio-test-auth-token';
+export const TWILIO_FROM = '+15005550006';
+
+export interface ServiceOptions {
+  backend?: Backend;
+  env?: Record<string, string>;
+  clock?: Clock;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON from the wire, asserted field by field
+}
+
+export async function startService(options: ServiceOptions = {}) {
+  const twilio = await startFakeTwilio({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
+  const smtp = await startFakeSmtp({ user: 'mailer', pass: 'mail-secret' });
+  const database = await freshDatabase(options.backend ?? 'sqlite');
+  const clock = options.clock ?? createTestClock();
+  const logLines: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    JWT_SECRET: TEST_JWT_SECRET,
+    SMS_PROVIDER: 'twilio',
+    TWILIO_API_BASE_URL: twilio.url,
+    TWILIO_ACCOUNT_SID: TWILIO_SID,
+    TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    TWILIO_FROM,
+    EMAIL_PROVIDER: 'smtp',
+    SMTP_URL: smtp.url,
+    EMAIL_FROM: 'Shop <no-reply@shop.test>',
+    RATE_LIMIT_IP_MAX: '0',
+    DELIVERY_TIMEOUT_MS: '1000',
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const { app } = await composeApp({ ...config, jwtSecret: config.jwtSecret ?? TEST_JWT_SECRET }, { clock, logStream });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  const url = `http://127.0.0.1:${address.port}`;
+
+  async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    const response = await fetch(url + path, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: leave the text for the assertion to show
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  return {
+    url,
+    app,
+    clock,
+    twilio,
+    smtp,
+    database,
+    logs: () => logLines.join(''),
+    post: (path: string, body?: unknown, headers?: Record<string, string>) => request('POST', path, body, headers),
+    get: (path: string, headers?: Record<string, string>) => request('GET', path, undefined, headers),
+    request,
+    async close() {
+      await app.close();
+      await Promise.all([twilio.close(), smtp.close()]);
+      await database.drop();
+    },
+  };
+}
+
+export type Service = Awaited<ReturnType<typeof startService>>;
