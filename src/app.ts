@@ -1,5 +1,5 @@
 // buildApp(deps): the HTTP face of the service. Registers everything explicitly; never reads env.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChallengeService } from './domain/challenges.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -21,25 +21,34 @@ export interface AppDeps {
   };
 }
 
+type Level = AppDeps['http']['requestLogLevel'];
+
+/** One line per request, at a level production chooses; nothing at all when that level is off. */
+class RequestLog extends LogController {
+  constructor(private readonly level: Exclude<Level, 'silent'>, enabled: boolean) {
+    super({ disableRequestLogging: !enabled });
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    request.log[this.level](
+      { method: request.method, url: request.routeOptions.url ?? request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      error === null ? 'request completed' : 'request errored',
+    );
+  }
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
+  const level = deps.http.requestLogLevel;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: level === 'silent' ? new RequestLog('fatal', false) : new RequestLog(level, deps.logger.isLevelEnabled(level)),
     bodyLimit: deps.http.bodyLimitBytes,
     trustProxy: deps.http.trustProxy,
     // Strict bodies: no type coercion (a number is not quietly a string); unknown fields dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
   });
-
-  const level = deps.http.requestLogLevel;
-  if (level !== 'silent' && deps.logger.isLevelEnabled(level)) {
-    app.addHook('onResponse', async (request, reply) => {
-      request.log[level](
-        { method: request.method, url: request.routeOptions.url ?? request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-        'request completed',
-      );
-    });
-  }
 
   registerErrorHandling(app);
   registerHealthRoutes(app, deps.health);

@@ -55,7 +55,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
   const limiter: Limiter =
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
-      : createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
+      : await createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
   const senders = options.senders ?? createSenders(config, logger);
 
   const auth = createChallengeService({

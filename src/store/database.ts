@@ -12,8 +12,13 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** Runs `work` while no other process migrates the same database. */
+  withMigrationLock<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+// Any fixed 64-bit number; instances of this service agree on it.
+const MIGRATION_LOCK_KEY = 727_401_113;
 
 // Epoch milliseconds are BIGINT in PostgreSQL; they fit a double exactly, so read them as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -21,10 +26,29 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export function createDatabase(config: DatabaseConfig): DatabaseHandle {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.url, max: config.poolMax, connectionTimeoutMillis: 5000 });
-    // An idle client whose server went away emits 'error'; the pool drops it and reconnects later.
+    // A client whose server connection dies emits 'error' (idle or checked out). The query in
+    // flight rejects on its own and the pool discards the client; without these listeners the
+    // event would crash the process. Recovery is the pool opening a new connection.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      // Kysely's migrator creates its own tables before it locks, which races when two instances
+      // start at once; a session advisory lock held on a separate connection serialises it all.
+      async withMigrationLock(work) {
+        const client = new pg.Client({ connectionString: config.url });
+        await client.connect();
+        try {
+          await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+          return await work();
+        } finally {
+          await client.end();
+        }
+      },
+      close: () => db.destroy(),
+    };
   }
   const path = resolve(config.path);
   mkdirSync(dirname(path), { recursive: true });
@@ -36,7 +60,8 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  // SQLite's own write lock (with busy_timeout) serialises a second process's migration.
+  return { db, dialect: 'sqlite', withMigrationLock: (work) => work(), close: () => db.destroy() };
 }
 
 /** The unique index a write ran into, or undefined when the error is something else. */

@@ -40,7 +40,8 @@ type LimiterRedis = Redis & {
   limitRefund(key: string, nowMs: number): Promise<number>;
 };
 
-export function createRedisLimiter(url: string, log: Log, keyPrefix = 'customer-auth:'): Limiter {
+/** Resolves once Redis answers (or its first connection attempt failed: then requests get 503 until it is up). */
+export async function createRedisLimiter(url: string, log: Log, keyPrefix = 'customer-auth:'): Promise<Limiter> {
   const redis = new Redis(url, {
     keyPrefix,
     // Fail fast instead of queueing: a request waits for its limit decision, not for a reconnect.
@@ -53,18 +54,26 @@ export function createRedisLimiter(url: string, log: Log, keyPrefix = 'customer-
   redis.defineCommand('limitRefund', { numberOfKeys: 1, lua: REFUND });
 
   let available = true;
-  redis.on('ready', () => {
-    if (!available) log.info({ dependency: 'redis' }, 'Redis is back: limits are enforced in Redis again');
-    available = true;
-  });
-  redis.on('error', (error: Error) => {
-    if (available) {
+  let closing = false;
+  const markDown = (reason: string) => {
+    if (available && !closing) {
       log.error(
-        { dependency: 'redis', reason: error.message },
+        { dependency: 'redis', reason },
         'Redis unavailable: OTP requests and verifies answer 503 SERVICE_UNAVAILABLE until it is back (limits are never skipped)',
       );
     }
     available = false;
+  };
+  redis.on('ready', () => {
+    if (!available) log.info({ dependency: 'redis' }, 'Redis is back: limits are enforced in Redis again');
+    available = true;
+  });
+  redis.on('close', () => markDown('connection closed'));
+  redis.on('error', (error: Error) => markDown(error.message));
+
+  await new Promise<void>((resolve) => {
+    redis.once('ready', resolve);
+    redis.once('error', () => resolve());
   });
 
   async function guarded<T>(operation: () => Promise<T>): Promise<T> {
@@ -90,6 +99,7 @@ export function createRedisLimiter(url: string, log: Log, keyPrefix = 'customer-
       await redis.ping();
     },
     async close() {
+      closing = true;
       redis.disconnect();
     },
   };

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 
-export type Backend = 'sqlite' | 'postgres';
+/** A database of record, optionally with Redis holding the limits (the production shape). */
+export type Backend = 'sqlite' | 'postgres' | 'postgres+redis';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,9 +30,20 @@ export function redisUrl(): string | null {
   return inject('redisUrl');
 }
 
+/** A Redis key prefix no other test shares, or undefined when this backend keeps limits in the database. */
+export function redisFor(backend: Backend): { url: string; prefix: string } | undefined {
+  if (backend !== 'postgres+redis') return undefined;
+  const url = redisUrl();
+  if (url === null) throw new Error('Redis is not available to this run');
+  return { url, prefix: `test-${randomBytes(6).toString('hex')}:` };
+}
+
 export interface FreshDatabase {
   backend: Backend;
+  kind: 'sqlite' | 'postgres';
   url: string;
+  /** PostgreSQL: the private schema, also the connections' application_name. */
+  schema?: string;
   drop(): Promise<void>;
 }
 
@@ -41,6 +53,7 @@ export async function freshDatabase(backend: Backend): Promise<FreshDatabase> {
     const directory = mkdtempSync(join(tmpdir(), 'customer-auth-'));
     return {
       backend,
+      kind: 'sqlite',
       url: `sqlite:${join(directory, 'test.db')}`,
       async drop() {
         rmSync(directory, { recursive: true, force: true });
@@ -53,9 +66,13 @@ export async function freshDatabase(backend: Backend): Promise<FreshDatabase> {
   await withClient(base, (client) => client.query(`create schema ${schema}`));
   const url = new URL(base);
   url.searchParams.set('options', `-c search_path=${schema}`);
+  // Lets a fault test terminate exactly this service's connections and nobody else's.
+  url.searchParams.set('application_name', schema);
   return {
     backend,
+    kind: 'postgres',
     url: url.toString(),
+    schema,
     async drop() {
       await withClient(base, (client) => client.query(`drop schema if exists ${schema} cascade`));
     },

@@ -10,3 +10,5 @@ export function createTestClock(startMs = Date.now()) {
     },
   } satisfies Clock & { advance(ms: number): void };
 }
+
+export type TestClock = ReturnType<typeof createTestClock>;

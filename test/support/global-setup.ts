@@ -3,6 +3,7 @@
 import net from 'node:net';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import type { Backend } from './backends.js';
 
 async function postgresReachable(url: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
@@ -51,7 +52,10 @@ export default async function setup(project: TestProject): Promise<void> {
     for (const line of missing) console.warn(`SKIPPING the runs that need ${line}`);
   }
 
-  project.provide('backends', postgresProblem ? ['sqlite'] : ['sqlite', 'postgres']);
+  const backends: Backend[] = ['sqlite'];
+  if (!postgresProblem) backends.push('postgres');
+  if (!postgresProblem && !redisProblem) backends.push('postgres+redis');
+  project.provide('backends', backends);
   project.provide('postgresUrl', postgresProblem ? null : postgresUrl);
   project.provide('redisUrl', redisProblem ? null : redisUrl);
 }

@@ -3,9 +3,8 @@
 import { Writable } from 'node:stream';
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
-import type { Clock } from '../../src/domain/ports.js';
-import { createTestClock } from './clock.js';
-import { freshDatabase, type Backend } from './backends.js';
+import { createTestClock, type TestClock } from './clock.js';
+import { freshDatabase, redisFor, type Backend } from './backends.js';
 import { startFakeSmtp } from './fake-smtp.js';
 import { startFakeTwilio } from './fake-twilio.js';
 
@@ -17,7 +16,7 @@ export const TWILIO_FROM = '+15005550006';
 export interface ServiceOptions {
   backend?: Backend;
   env?: Record<string, string>;
-  clock?: Clock;
+  clock?: TestClock;
 }
 
 export interface Answer {
@@ -29,7 +28,9 @@ export interface Answer {
 export async function startService(options: ServiceOptions = {}) {
   const twilio = await startFakeTwilio({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
   const smtp = await startFakeSmtp({ user: 'mailer', pass: 'mail-secret' });
-  const database = await freshDatabase(options.backend ?? 'sqlite');
+  const backend = options.backend ?? 'sqlite';
+  const database = await freshDatabase(backend);
+  const redis = redisFor(backend);
   const clock = options.clock ?? createTestClock();
   const logLines: string[] = [];
   const logStream = new Writable({
@@ -54,6 +55,7 @@ export async function startService(options: ServiceOptions = {}) {
     RATE_LIMIT_IP_MAX: '0',
     DELIVERY_TIMEOUT_MS: '1000',
     LOG_LEVEL: 'debug',
+    ...(redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix }),
     ...options.env,
   });
   const { app } = await composeApp({ ...config, jwtSecret: config.jwtSecret ?? TEST_JWT_SECRET }, { clock, logStream });
@@ -81,6 +83,7 @@ export async function startService(options: ServiceOptions = {}) {
   return {
     url,
     app,
+    backend,
     clock,
     twilio,
     smtp,

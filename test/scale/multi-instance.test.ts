@@ -1,0 +1,103 @@
+// Two service processes behind one "load balancer" (the test picks the instance), sharing one
+// PostgreSQL database, and in a second variant Redis: every core rule holds across them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, postgresUrl, redisFor, withClient, type Backend, type FreshDatabase } from '../support/backends.js';
+import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
+import { postJson, spawnService, type ServiceProcess } from '../support/process.js';
+import { TEST_JWT_SECRET, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from '../support/service.js';
+
+const variants: Backend[] = ['postgres', 'postgres+redis'];
+
+// Without PostgreSQL (outside CI only) global-setup printed why these runs are skipped.
+describe.each(postgresUrl() === null ? [] : variants)('two instances on %s', (backend) => {
+  let twilio: FakeTwilio;
+  let database: FreshDatabase;
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+  let sequence = 0;
+  const newPhone = () => `+9196000${String(++sequence).padStart(5, '0')}`;
+
+  beforeAll(async () => {
+    twilio = await startFakeTwilio({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
+    database = await freshDatabase(backend);
+    const redis = redisFor(backend);
+    const env = {
+      DATABASE_URL: database.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SMS_PROVIDER: 'twilio',
+      TWILIO_API_BASE_URL: twilio.url,
+      TWILIO_ACCOUNT_SID: TWILIO_SID,
+      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+      TWILIO_FROM,
+      RATE_LIMIT_IP_MAX: '0',
+      ...(redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix }),
+    };
+    // Both start at once: the migration lock lets exactly one of them create the schema.
+    [a, b] = await Promise.all([spawnService(env), spawnService(env)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await twilio?.close();
+    await database?.drop();
+  });
+
+  async function registered(phone: string): Promise<void> {
+    expect((await postJson(`${a.url}/api/v1/auth/customer/register/request-otp`, { phone })).status).toBe(200);
+    const otp = await twilio.waitForCode(phone);
+    expect((await postJson(`${b.url}/api/v1/auth/customer/register/verify-otp`, { phone, otp })).status).toBe(201);
+  }
+
+  it('verifies on B a code requested on A', async () => {
+    const phone = newPhone();
+    await registered(phone);
+    expect((await postJson(`${b.url}/api/v1/auth/login`, { type: 'phone', identifier: phone })).status).toBe(200);
+    const otp = await twilio.waitForCode(phone);
+    const verified = await postJson(`${a.url}/api/v1/auth/verify-login-otp`, { type: 'phone', identifier: phone, otp });
+    expect(verified.status).toBe(200);
+    expect(verified.body.data.customer.phone_e164).toBe(phone);
+  });
+
+  it("refuses on B a resend inside A's cooldown", async () => {
+    const phone = newPhone();
+    expect((await postJson(`${a.url}/api/v1/auth/register`, { type: 'phone', identifier: phone })).status).toBe(200);
+    const resend = await postJson(`${b.url}/api/v1/auth/resend-registration-otp`, { type: 'phone', identifier: phone });
+    expect(resend.status).toBe(429);
+    expect(resend.body.code).toBe('OTP_COOLDOWN');
+    expect(resend.body.message).toMatch(/^Please wait \d+ seconds before requesting a new OTP$/);
+  });
+
+  it('gives exactly one token for 25 parallel verifies spread over both', async () => {
+    const phone = newPhone();
+    await registered(phone);
+    twilio.clear();
+    expect((await postJson(`${a.url}/api/v1/auth/customer/login/request-otp`, { phone })).status).toBe(200);
+    const otp = await twilio.waitForCode(phone);
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => postJson(`${(i % 2 === 0 ? a : b).url}/api/v1/auth/customer/login/verify-otp`, { phone, otp })),
+    );
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const answer of answers.filter((answer) => answer.status !== 200)) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe('OTP_NOT_FOUND');
+    }
+  });
+
+  it('creates one account from parallel registrations of one number across both', async () => {
+    const phone = newPhone();
+    const asks = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => postJson(`${(i % 2 === 0 ? a : b).url}/api/v1/auth/customer/register/request-otp`, { phone })),
+    );
+    expect(asks.filter((answer) => answer.status === 200)).toHaveLength(1);
+    expect(twilio.messages.filter((message) => message.to === phone)).toHaveLength(1);
+    const otp = await twilio.waitForCode(phone);
+    const verifies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => postJson(`${(i % 2 === 0 ? a : b).url}/api/v1/auth/customer/register/verify-otp`, { phone, otp })),
+    );
+    expect(verifies.filter((answer) => answer.status === 201)).toHaveLength(1);
+    const rows = await withClient(database.url, (client) =>
+      client.query('select count(*)::int as n from customers where phone_e164 = $1', [phone]),
+    );
+    expect(rows.rows[0].n).toBe(1);
+  });
+});
