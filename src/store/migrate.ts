@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { DatabaseHandle } from './database.js';
 import * as initial from './migrations/001-initial.js';
 
@@ -12,7 +12,19 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
       return { '001-initial': { up: (db) => initial.up(db, handle.dialect) } };
     },
   };
-  const { error, results } = await handle.withMigrationLock(() => new Migrator({ db: handle.db, provider }).migrateToLatest());
+  const { error, results } = await handle.withMigrationLock(async () => {
+    // Kysely looks for its bookkeeping tables in every schema unless told which one: name the
+    // schema we run in, or another schema's tables (another app's, a test's) would be taken for ours.
+    const migrationTableSchema = handle.dialect === 'postgres' ? await currentSchema(handle) : undefined;
+    return new Migrator({ db: handle.db, provider, migrationTableSchema }).migrateToLatest();
+  });
   if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+async function currentSchema(handle: DatabaseHandle): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(handle.db);
+  const schema = rows[0]?.schema;
+  if (schema === undefined) throw new Error('PostgreSQL reported no current schema (check search_path)');
+  return schema;
 }
