@@ -34,7 +34,7 @@ class RequestLog extends LogController {
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
     request.log[this.level](
       { method: request.method, url: request.routeOptions.url ?? request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      error === null ? 'request completed' : 'request errored',
+      error == null ? 'request completed' : 'request errored',
     );
   }
 }

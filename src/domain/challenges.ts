@@ -148,17 +148,15 @@ export function createChallengeService(deps: ChallengeDeps) {
     }
 
     const code = generateCode(settings.otpLength);
-    const codeHash = hasher.hash(request.purpose, target.identifier, code);
-    await store.saveChallenge({
+    const challenge = {
       identifier: target.identifier,
       channel: target.channel,
       purpose: request.purpose,
-      codeHash,
+      codeHash: hasher.hash(request.purpose, target.identifier, code),
       expiresAtMs: clock.now() + ttlMs,
       phoneNational: target.phone?.national ?? null,
       profile,
-    });
-
+    };
     const sent: CodeSent = {
       channel: target.channel,
       sentTo: target.phone?.national ?? target.identifier,
@@ -166,16 +164,19 @@ export function createChallengeService(deps: ChallengeDeps) {
     };
     const sender = senders[target.channel];
     const message = otpMessage({ channel: target.channel, purpose: request.purpose, code, ttlMinutes: sent.expiresInMinutes });
+    // Sent before it is stored: a resend whose delivery fails leaves the code the customer
+    // already holds working, instead of replacing it with one nobody received.
     try {
       await sender.send({ to: target.identifier, ...message }, AbortSignal.timeout(settings.deliveryTimeoutMs));
     } catch (error) {
       // A failed delivery does not start the cooldown: the customer may ask again at once.
       if (settings.resendCooldownSeconds > 0) await limiter.refund(cooldownKey, clock.now());
       log.warn({ provider: sender.name, channel: target.channel, reason: describe(error) }, 'OTP delivery failed');
-      if (settings.appDebug) return { ...sent, debugOtp: code };
-      await store.discardChallengeFor(target.identifier, request.purpose, codeHash);
-      throw new AppError('DELIVERY_FAILED', { cause: error });
+      if (!settings.appDebug) throw new AppError('DELIVERY_FAILED', { cause: error });
+      await store.saveChallenge(challenge);
+      return { ...sent, debugOtp: code };
     }
+    await store.saveChallenge(challenge);
     return sent;
   }
 

@@ -74,7 +74,10 @@ export interface Store {
   findCustomerByIdentifier(channel: Channel, identifier: string): Promise<Customer | undefined>;
   isUsernameTaken(username: string): Promise<boolean>;
 
-  /** Replaces any live challenge for the same identifier and purpose (one live code each). */
+  /**
+   * Replaces any live challenge for the same identifier and purpose (one live code each). Profile
+   * fields the new request leaves out keep their earlier values (a resend carries none).
+   */
   saveChallenge(challenge: NewChallenge): Promise<void>;
   findChallenge(identifier: string, purpose: Purpose): Promise<Challenge | undefined>;
   /** Phone challenges for a national number, for a verify sent without country code. */
@@ -89,8 +92,6 @@ export interface Store {
    * new count, or undefined when attempts were already used up.
    */
   countFailedAttempt(id: number, codeHash: string, maxAttempts: number): Promise<number | undefined>;
-  /** Drops a challenge whose message could not be delivered (only if it was not replaced since). */
-  discardChallengeFor(identifier: string, purpose: Purpose, codeHash: string): Promise<void>;
 
   /**
    * In one transaction: consume the registration challenge and create the account, dropping

@@ -3,7 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 const CountryCode = Type.String({ pattern: '^\\+?[0-9]{1,4}$', description: 'Calling code, "+91" or "91"' });
-const Name = Type.String({ minLength: 1, maxLength: 100 });
+const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001F\\u007F]+$', description: 'No control characters (PostgreSQL text cannot hold NUL)' });
 const Username = Type.String({ pattern: '^[A-Za-z0-9_.-]{3,30}$', description: '3 to 30 letters, digits, _ . -' });
 const EmailText = Type.String({ minLength: 3, maxLength: 254 });
 const PhoneText = Type.String({ minLength: 4, maxLength: 32, description: '+E.164, or a national number with country_code' });

@@ -66,7 +66,9 @@ export function createStore(handle: DatabaseHandle): Store {
         reg_phone_national: challenge.profile.phone?.national ?? null,
         reg_country_code: challenge.profile.phone?.countryCode ?? null,
       };
-      // One live code per identifier and purpose: a new code replaces the old one and its attempts.
+      const keep = (column: ProfileColumn) => sql<string | null>`coalesce(excluded.${sql.ref(column)}, otp_challenges.${sql.ref(column)})`;
+      // One live code per identifier and purpose: a new code replaces the old one and its attempts;
+      // profile fields a resend leaves out keep what /register said.
       await db
         .insertInto('otp_challenges')
         .values(values)
@@ -76,12 +78,12 @@ export function createStore(handle: DatabaseHandle): Store {
           attempts: 0,
           expires_at: ref('excluded.expires_at'),
           phone_national: ref('excluded.phone_national'),
-          reg_name: ref('excluded.reg_name'),
-          reg_username: ref('excluded.reg_username'),
-          reg_email: ref('excluded.reg_email'),
-          reg_phone_e164: ref('excluded.reg_phone_e164'),
-          reg_phone_national: ref('excluded.reg_phone_national'),
-          reg_country_code: ref('excluded.reg_country_code'),
+          reg_name: keep('reg_name'),
+          reg_username: keep('reg_username'),
+          reg_email: keep('reg_email'),
+          reg_phone_e164: keep('reg_phone_e164'),
+          reg_phone_national: keep('reg_phone_national'),
+          reg_country_code: keep('reg_country_code'),
         })))
         .execute();
     },
@@ -121,15 +123,6 @@ export function createStore(handle: DatabaseHandle): Store {
         .returning('attempts')
         .executeTakeFirst();
       return row?.attempts;
-    },
-
-    async discardChallengeFor(identifier, purpose, codeHash) {
-      await db
-        .deleteFrom('otp_challenges')
-        .where('identifier', '=', identifier)
-        .where('purpose', '=', purpose)
-        .where('code_hash', '=', codeHash)
-        .execute();
     },
 
     async registerCustomer(challenge, customer: NewCustomer) {
@@ -192,6 +185,8 @@ export function createStore(handle: DatabaseHandle): Store {
     },
   };
 }
+
+type ProfileColumn = 'reg_name' | 'reg_username' | 'reg_email' | 'reg_phone_e164' | 'reg_phone_national' | 'reg_country_code';
 
 function toCustomer(row: Selectable<CustomersTable>): Customer {
   return {

@@ -141,6 +141,19 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     });
   });
 
+  describe('one username, two registrations verified in parallel', () => {
+    it('creates one account with the username and answers the other 409 USERNAME_TAKEN', async () => {
+      const username = `par_${newPhone().national}`;
+      const phones = [newPhone(), newPhone(), newPhone(), newPhone()];
+      for (const phone of phones) expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164, username }), 200);
+      const answers = await Promise.all(
+        phones.map((phone) => service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164) })),
+      );
+      expect(tally(answers)).toStrictEqual({ '201 ok': 1, '409 USERNAME_TAKEN': 3 });
+      expect(await countRows(service, 'customers', 'username = ?', [username])).toBe(1);
+    });
+  });
+
   describe('code requests in parallel', () => {
     it('sends exactly one SMS for 20 parallel requests for one number; the rest 429 OTP_COOLDOWN', async () => {
       const phone = newPhone();

@@ -90,7 +90,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expectError(await service.get(ME, bearer(token)), 401, 'UNAUTHORIZED');
     });
 
-    it.each([
+    it.each<{ description: string; headers: Record<string, string> }>([
       { description: 'no Authorization header', headers: {} },
       { description: 'an empty Authorization header', headers: { authorization: '' } },
       { description: '"Bearer" with no token', headers: { authorization: 'Bearer' } },

@@ -194,6 +194,18 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(second.customer.id).not.toBe(first.customer.id);
     });
 
+    it('answers 409 USERNAME_TAKEN at verify when another pending registration took the username first', async () => {
+      const username = `race_${newPhone().national}`;
+      const first = newPhone();
+      const second = newPhone();
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: first.e164, username }), 200);
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: second.e164, username }), 200);
+      expectStatus(await service.post(V2.verifyRegistration, { type: 'phone', identifier: first.e164, otp: smsCode(service, first.e164) }), 201);
+      const late = await service.post(V2.verifyRegistration, { type: 'phone', identifier: second.e164, otp: smsCode(service, second.e164) });
+      expectError(late, 409, 'USERNAME_TAKEN');
+      expect(await countRows(service, 'customers', 'phone_e164 = ?', [second.e164])).toBe(0);
+    });
+
     it('answers 400 OTP_NOT_FOUND for a number that never asked for a code', async () => {
       const answer = await service.post(V2.verifyRegistration, { type: 'phone', identifier: newPhone().e164, otp: '123456' });
       expectError(answer, 400, 'OTP_NOT_FOUND');
@@ -229,6 +241,19 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(smsCount(service, phone.e164)).toBe(2);
       const verified = await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164) });
       expectStatus(verified, 201);
+    });
+
+    it('keeps the name, username and email given at /register when the code is resent without them', async () => {
+      const phone = newPhone();
+      const email = newEmail();
+      const username = `keep_${phone.national}`;
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164, name: 'Asha Rao', username, email }), 200);
+      service.clock.advance(COOLDOWN_MS);
+      // The spec's resend body: type, identifier, country_code only.
+      expectStatus(await service.post(V2.resendRegistration, { type: 'phone', identifier: phone.national, country_code: '+91' }), 200);
+      const verified = await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164) });
+      expectStatus(verified, 201);
+      expect(verified.body.data.customer).toMatchObject({ name: 'Asha Rao', username, email, email_validate: false });
     });
 
     it('sends a new code by email and says it was resent to the email', async () => {

@@ -17,6 +17,9 @@ const MALFORMED_BODIES: { description: string; body: string; contentType: string
   { description: 'an empty body sent as JSON', body: '', contentType: 'application/json' },
   { description: 'a text/plain body', body: 'type=phone&identifier=+919876543210', contentType: 'text/plain' },
   { description: 'a form-encoded body', body: 'type=phone&identifier=%2B919876543210', contentType: 'application/x-www-form-urlencoded' },
+  { description: 'an object with a __proto__ key', body: '{"type":"phone","identifier":"+919876543210","__proto__":{"admin":true}}', contentType: 'application/json' },
+  { description: 'an object with constructor.prototype', body: '{"type":"phone","identifier":"+919876543210","constructor":{"prototype":{"admin":true}}}', contentType: 'application/json' },
+  { description: 'arrays nested 5000 deep', body: `${'['.repeat(5000)}${']'.repeat(5000)}`, contentType: 'application/json' },
 ];
 
 describe.each(backendsUnderTest())('%s', (backend) => {
@@ -160,6 +163,48 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     });
   });
 
+  describe('control characters', () => {
+    it.each([
+      { description: 'a NUL character in the name (login-api-v2)', path: V2.register, body: (phone: string) => ({ type: 'phone', identifier: phone, name: 'Asha\u0000Rao' }) },
+      { description: 'a NUL character in the name (SAL-27)', path: SAL27.registerRequest, body: (phone: string) => ({ phone, name: '\u0000' }) },
+    ])('answers 422 VALIDATION_ERROR, not a 5xx, for $description, and sends nothing', async ({ path, body }) => {
+      const phone = newPhone();
+      expectError(await service.post(path, body(phone.e164)), 422, 'VALIDATION_ERROR');
+      expect(smsCount(service, phone.e164)).toBe(0);
+    });
+  });
+
+  describe('odd values in every field', () => {
+    const ODD_STRINGS = ['\u0000', 'a\u0000b', '\ud800', '👍🏽', 'x'.repeat(254), "'; drop table customers; --", '<script>alert(1)</script>', '%00', '\\', '\n', ' '];
+    const FIELDS = ['type', 'identifier', 'country_code', 'otp', 'name', 'username', 'email', 'phone'];
+    const BASES: Record<string, (phone: string) => Record<string, unknown>> = {
+      [V2.register]: (phone) => ({ type: 'phone', identifier: phone }),
+      [V2.resendRegistration]: (phone) => ({ type: 'phone', identifier: phone }),
+      [V2.login]: (phone) => ({ type: 'phone', identifier: phone }),
+      [V2.resendLogin]: (phone) => ({ type: 'phone', identifier: phone }),
+      [V2.verifyRegistration]: (phone) => ({ type: 'phone', identifier: phone, otp: '123456' }),
+      [V2.verifyLogin]: (phone) => ({ type: 'phone', identifier: phone, otp: '123456' }),
+      [SAL27.registerRequest]: (phone) => ({ phone }),
+      [SAL27.registerVerify]: (phone) => ({ phone, otp: '123456' }),
+      [SAL27.loginRequest]: (phone) => ({ phone }),
+      [SAL27.loginVerify]: (phone) => ({ phone, otp: '123456' }),
+    };
+
+    it.each(ALL_POST_PATHS)('never answers a 5xx at %s, whatever string any field holds', async (path) => {
+      const failures: string[] = [];
+      for (const field of FIELDS) {
+        for (const value of ODD_STRINGS) {
+          const body = { ...BASES[path]!(newPhone().e164), [field]: value };
+          const answer = await service.post(path, body);
+          const envelope = answer.body as { success?: unknown; code?: unknown };
+          const ok = answer.status < 500 && (answer.status < 300 ? envelope.success === true : envelope.success === false && typeof envelope.code === 'string');
+          if (!ok) failures.push(`${field}=${JSON.stringify(value)} -> ${answer.status} ${JSON.stringify(answer.body)}`);
+        }
+      }
+      expect(failures).toStrictEqual([]);
+    });
+  });
+
   describe('phone numbers that are not valid', () => {
     it.each([
       { description: 'too few digits for India', body: { type: 'phone', identifier: '12345', country_code: '+91' } },
@@ -167,6 +212,8 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       { description: 'an E.164 number too short for its country', body: { type: 'phone', identifier: '+91 12345' } },
       { description: 'a calling code no country uses', body: { type: 'phone', identifier: '9876543210', country_code: '+999' } },
       { description: 'letters', body: { type: 'phone', identifier: 'call-me-maybe' } },
+      { description: 'Arabic-Indic digits', body: { type: 'phone', identifier: '٩٨٧٦٥٤٣٢١٠', country_code: '+91' } },
+      { description: 'country_code "+0"', body: { type: 'phone', identifier: '9876543210', country_code: '+0' } },
       { description: 'an email given as a phone', body: { type: 'phone', identifier: 'john@example.com' } },
       { description: 'a national number with no country code (no DEFAULT_COUNTRY)', body: { type: 'phone', identifier: '9876543210' } },
     ])('answers 422 INVALID_PHONE at /register for $description', async ({ body }) => {
