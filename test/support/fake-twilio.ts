@@ -1,7 +1,7 @@
 // A local HTTP server that plays Twilio's Messages API closely enough for the service to talk to it
 // as it would to the real thing: same path, basic auth, form fields, and Twilio-shaped JSON answers.
 // Also runs as its own process for the benchmark (node dist/test/support/fake-twilio.js --port ...),
-// which reads codes back over GET /_fake/messages?to=<e164>.
+// which reads codes back over GET /_fake/messages?to=<e164>, or many at once over POST /_fake/codes.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -144,6 +144,24 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     }
 
     const body = await readBody(request);
+    // Bulk read for the benchmark: POST {"to": ["+91...", ...]} answers {"codes": {"+91...": "123456"}}
+    // with the code in the newest message to each number (numbers without one are left out).
+    if (url.pathname === '/_fake/codes' && request.method === 'POST') {
+      let numbers: unknown;
+      try {
+        numbers = body === undefined ? undefined : (JSON.parse(body) as { to?: unknown }).to;
+      } catch {
+        numbers = undefined;
+      }
+      if (!Array.isArray(numbers)) return sendJson(response, 400, { message: 'expected {"to": ["+1...", ...]} under 64 KiB' });
+      const codes: Record<string, string> = {};
+      for (const to of numbers) {
+        if (typeof to !== 'string') continue;
+        const code = inbox.latestCode(to);
+        if (code !== undefined) codes[to] = code;
+      }
+      return sendJson(response, 200, { codes });
+    }
     // Held open until the client gives up or close() destroys the socket.
     if (mode === 'hang') return;
     if (mode === 'server-error') return sendError(response, ERRORS.internal);
