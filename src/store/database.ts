@@ -17,6 +17,9 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/** A guard, not a tuning knob: the service has a few dozen distinct statements. */
+const MAX_CACHED_STATEMENTS = 500;
+
 // Any fixed 64-bit number; instances of this service agree on it.
 const MIGRATION_LOCK_KEY = 727_401_113;
 
@@ -59,7 +62,22 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // Kysely asks for a statement per query; prepared once per distinct SQL text, they are reused.
+  // The texts are the few fixed ones in store.ts (compiled once), so the cache stays small.
+  const statements = new Map<string, SQLite.Statement>();
+  const database = {
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        if (statements.size >= MAX_CACHED_STATEMENTS) statements.clear();
+        statement = sqlite.prepare(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+    close: () => sqlite.close(),
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   // SQLite's own write lock (with busy_timeout) serialises a second process's migration.
   return { db, dialect: 'sqlite', withMigrationLock: (work) => work(), close: () => db.destroy() };
 }

@@ -1,57 +1,157 @@
 // The one Store implementation, in Kysely: the same queries run on SQLite and PostgreSQL.
+// Every query is built once here (prepareQuery) and only bound per request.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../errors.js';
-import type {
-  Challenge,
-  Channel,
-  Customer,
-  CustomerStatus,
-  NewChallenge,
-  NewCustomer,
-  Purpose,
-  Store,
-} from '../domain/ports.js';
+import type { Challenge, Channel, Customer, CustomerStatus, NewChallenge, NewCustomer, Purpose, Store } from '../domain/ports.js';
 import { uniqueViolation, type DatabaseHandle } from './database.js';
+import { prepareQuery } from './prepared.js';
 import type { CustomersTable, Database, OtpChallengesTable } from './schema.js';
+
+type ProfileColumn = 'reg_name' | 'reg_username' | 'reg_email' | 'reg_phone_e164' | 'reg_phone_national' | 'reg_country_code';
+type ChallengeRow = Omit<Selectable<OtpChallengesTable>, 'id'>;
+
+function prepareQueries(db: Kysely<Database>) {
+  const keep = (column: ProfileColumn) => sql<string | null>`coalesce(excluded.${sql.ref(column)}, otp_challenges.${sql.ref(column)})`;
+  return {
+    customerById: prepareQuery<{ id: number }, Selectable<CustomersTable>>(db, (arg) =>
+      db.selectFrom('customers').selectAll().where('id', '=', arg('id')),
+    ),
+    // Only a verified phone or email identifies an account.
+    customerByPhone: prepareQuery<{ phone: string }, Selectable<CustomersTable>>(db, (arg) =>
+      db.selectFrom('customers').selectAll().where('phone_e164', '=', arg('phone')).where('phone_validate', '=', 1),
+    ),
+    customerByEmail: prepareQuery<{ email: string }, Selectable<CustomersTable>>(db, (arg) =>
+      db.selectFrom('customers').selectAll().where('email', '=', arg('email')).where('email_validate', '=', 1),
+    ),
+    usernameTaken: prepareQuery<{ username: string }, { id: number }>(db, (arg) =>
+      db.selectFrom('customers').select('id').where('username', '=', arg('username')),
+    ),
+    // One live code per identifier and purpose: a new code replaces the old one and its attempts;
+    // profile fields a resend leaves out keep what /register said.
+    saveChallenge: prepareQuery<ChallengeRow, never>(db, (arg) =>
+      db
+        .insertInto('otp_challenges')
+        .values({
+          identifier: arg('identifier'),
+          purpose: arg('purpose'),
+          channel: arg('channel'),
+          code_hash: arg('code_hash'),
+          attempts: 0,
+          expires_at: arg('expires_at'),
+          phone_national: arg('phone_national'),
+          reg_name: arg('reg_name'),
+          reg_username: arg('reg_username'),
+          reg_email: arg('reg_email'),
+          reg_phone_e164: arg('reg_phone_e164'),
+          reg_phone_national: arg('reg_phone_national'),
+          reg_country_code: arg('reg_country_code'),
+        })
+        .onConflict((oc) =>
+          oc.columns(['identifier', 'purpose']).doUpdateSet(({ ref }) => ({
+            channel: ref('excluded.channel'),
+            code_hash: ref('excluded.code_hash'),
+            attempts: 0,
+            expires_at: ref('excluded.expires_at'),
+            phone_national: ref('excluded.phone_national'),
+            reg_name: keep('reg_name'),
+            reg_username: keep('reg_username'),
+            reg_email: keep('reg_email'),
+            reg_phone_e164: keep('reg_phone_e164'),
+            reg_phone_national: keep('reg_phone_national'),
+            reg_country_code: keep('reg_country_code'),
+          })),
+        ),
+    ),
+    challenge: prepareQuery<{ identifier: string; purpose: Purpose }, Selectable<OtpChallengesTable>>(db, (arg) =>
+      db.selectFrom('otp_challenges').selectAll().where('identifier', '=', arg('identifier')).where('purpose', '=', arg('purpose')),
+    ),
+    phoneChallengesByNational: prepareQuery<{ national: string; stripped: string; purpose: Purpose }, Selectable<OtpChallengesTable>>(
+      db,
+      (arg) =>
+        db
+          .selectFrom('otp_challenges')
+          .selectAll()
+          .where('phone_national', 'in', [arg('national'), arg('stripped')])
+          .where('purpose', '=', arg('purpose'))
+          .limit(10),
+    ),
+    // Single use: a conditional delete that exactly one caller can win, and only while the hash
+    // still matches (not replaced), the code is unexpired and attempts are left.
+    consume: prepareQuery<{ id: number; code_hash: string; max: number; now: number }, { id: number }>(db, (arg) =>
+      db
+        .deleteFrom('otp_challenges')
+        .where('id', '=', arg('id'))
+        .where('code_hash', '=', arg('code_hash'))
+        .where('attempts', '<', arg('max'))
+        .where('expires_at', '>', arg('now'))
+        .returning('id'),
+    ),
+    // Guarded increment: of parallel wrong guesses at most `max` count.
+    failedAttempt: prepareQuery<{ id: number; code_hash: string; max: number }, { attempts: number }>(db, (arg) =>
+      db
+        .updateTable('otp_challenges')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', arg('id'))
+        .where('code_hash', '=', arg('code_hash'))
+        .where('attempts', '<', arg('max'))
+        .returning('attempts'),
+    ),
+    // The verified owner wins: unverified claims on the identifier by other accounts are dropped.
+    dropPhoneClaims: prepareQuery<{ phone: string; now: number }, never>(db, (arg) =>
+      db
+        .updateTable('customers')
+        .set({ phone_e164: null, phone_national: null, country_code: null, updated_at: arg('now') })
+        .where('phone_e164', '=', arg('phone'))
+        .where('phone_validate', '=', 0),
+    ),
+    dropEmailClaims: prepareQuery<{ email: string; now: number }, never>(db, (arg) =>
+      db.updateTable('customers').set({ email: null, updated_at: arg('now') }).where('email', '=', arg('email')).where('email_validate', '=', 0),
+    ),
+    insertCustomer: prepareQuery<Omit<Selectable<CustomersTable>, 'id' | 'status'>, Selectable<CustomersTable>>(db, (arg) =>
+      db
+        .insertInto('customers')
+        .values({
+          username: arg('username'),
+          name: arg('name'),
+          email: arg('email'),
+          email_validate: arg('email_validate'),
+          phone_e164: arg('phone_e164'),
+          phone_national: arg('phone_national'),
+          country_code: arg('country_code'),
+          phone_validate: arg('phone_validate'),
+          status: 'active',
+          created_at: arg('created_at'),
+          updated_at: arg('updated_at'),
+        })
+        .returningAll(),
+    ),
+    deleteExpired: prepareQuery<{ before: number }, never>(db, (arg) =>
+      db.deleteFrom('otp_challenges').where('expires_at', '<', arg('before')),
+    ),
+  };
+}
 
 export function createStore(handle: DatabaseHandle): Store {
   const { db } = handle;
-
-  async function findCustomerByIdentifier(channel: Channel, identifier: string): Promise<Customer | undefined> {
-    const query =
-      channel === 'phone'
-        ? db.selectFrom('customers').selectAll().where('phone_e164', '=', identifier).where('phone_validate', '=', 1)
-        : db.selectFrom('customers').selectAll().where('email', '=', identifier).where('email_validate', '=', 1);
-    const row = await query.executeTakeFirst();
-    return row && toCustomer(row);
-  }
-
-  function consume(executor: Kysely<Database>, id: number, codeHash: string, maxAttempts: number, nowMs: number) {
-    return executor
-      .deleteFrom('otp_challenges')
-      .where('id', '=', id)
-      .where('code_hash', '=', codeHash)
-      .where('attempts', '<', maxAttempts)
-      .where('expires_at', '>', nowMs)
-      .returning('id')
-      .executeTakeFirst();
-  }
+  const q = prepareQueries(db);
 
   return {
     async findCustomerById(id) {
-      const row = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = await q.customerById.execute({ id });
       return row && toCustomer(row);
     },
 
-    findCustomerByIdentifier,
+    async findCustomerByIdentifier(channel: Channel, identifier: string) {
+      const [row] = channel === 'phone' ? await q.customerByPhone.execute({ phone: identifier }) : await q.customerByEmail.execute({ email: identifier });
+      return row && toCustomer(row);
+    },
 
     async isUsernameTaken(username) {
-      const row = await db.selectFrom('customers').select('id').where('username', '=', username).executeTakeFirst();
-      return row !== undefined;
+      return (await q.usernameTaken.execute({ username })).length > 0;
     },
 
     async saveChallenge(challenge: NewChallenge) {
-      const values = {
+      await q.saveChallenge.run({
         identifier: challenge.identifier,
         purpose: challenge.purpose,
         channel: challenge.channel,
@@ -65,92 +165,38 @@ export function createStore(handle: DatabaseHandle): Store {
         reg_phone_e164: challenge.profile.phone?.e164 ?? null,
         reg_phone_national: challenge.profile.phone?.national ?? null,
         reg_country_code: challenge.profile.phone?.countryCode ?? null,
-      };
-      const keep = (column: ProfileColumn) => sql<string | null>`coalesce(excluded.${sql.ref(column)}, otp_challenges.${sql.ref(column)})`;
-      // One live code per identifier and purpose: a new code replaces the old one and its attempts;
-      // profile fields a resend leaves out keep what /register said.
-      await db
-        .insertInto('otp_challenges')
-        .values(values)
-        .onConflict((oc) => oc.columns(['identifier', 'purpose']).doUpdateSet(({ ref }) => ({
-          channel: ref('excluded.channel'),
-          code_hash: ref('excluded.code_hash'),
-          attempts: 0,
-          expires_at: ref('excluded.expires_at'),
-          phone_national: ref('excluded.phone_national'),
-          reg_name: keep('reg_name'),
-          reg_username: keep('reg_username'),
-          reg_email: keep('reg_email'),
-          reg_phone_e164: keep('reg_phone_e164'),
-          reg_phone_national: keep('reg_phone_national'),
-          reg_country_code: keep('reg_country_code'),
-        })))
-        .execute();
+      });
     },
 
     async findChallenge(identifier, purpose) {
-      const row = await db
-        .selectFrom('otp_challenges')
-        .selectAll()
-        .where('identifier', '=', identifier)
-        .where('purpose', '=', purpose)
-        .executeTakeFirst();
+      const [row] = await q.challenge.execute({ identifier, purpose });
       return row && toChallenge(row);
     },
 
     async findPhoneChallengesByNational(national, purpose) {
-      const rows = await db
-        .selectFrom('otp_challenges')
-        .selectAll()
-        .where('phone_national', 'in', national)
-        .where('purpose', '=', purpose)
-        .limit(10)
-        .execute();
-      return rows.map(toChallenge);
+      const [first = '', second = first] = national;
+      return (await q.phoneChallengesByNational.execute({ national: first, stripped: second, purpose })).map(toChallenge);
     },
 
     async consumeChallenge(id, codeHash, maxAttempts, nowMs) {
-      return (await consume(db, id, codeHash, maxAttempts, nowMs)) !== undefined;
+      return (await q.consume.execute({ id, code_hash: codeHash, max: maxAttempts, now: nowMs })).length === 1;
     },
 
     async countFailedAttempt(id, codeHash, maxAttempts) {
-      const row = await db
-        .updateTable('otp_challenges')
-        .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-        .where('id', '=', id)
-        .where('code_hash', '=', codeHash)
-        .where('attempts', '<', maxAttempts)
-        .returning('attempts')
-        .executeTakeFirst();
+      const [row] = await q.failedAttempt.execute({ id, code_hash: codeHash, max: maxAttempts });
       return row?.attempts;
     },
 
     async registerCustomer(challenge, customer: NewCustomer) {
+      const now = challenge.nowMs;
       try {
         return await db.transaction().execute(async (trx) => {
-          if ((await consume(trx, challenge.id, challenge.codeHash, challenge.maxAttempts, challenge.nowMs)) === undefined) {
-            return undefined;
-          }
-          // The verified owner wins: unverified claims on this identifier by other accounts are dropped.
-          if (customer.phoneValidated && customer.phone !== null) {
-            await trx
-              .updateTable('customers')
-              .set({ phone_e164: null, phone_national: null, country_code: null, updated_at: challenge.nowMs })
-              .where('phone_e164', '=', customer.phone.e164)
-              .where('phone_validate', '=', 0)
-              .execute();
-          }
-          if (customer.emailValidated && customer.email !== null) {
-            await trx
-              .updateTable('customers')
-              .set({ email: null, updated_at: challenge.nowMs })
-              .where('email', '=', customer.email)
-              .where('email_validate', '=', 0)
-              .execute();
-          }
-          const row = await trx
-            .insertInto('customers')
-            .values({
+          const consumed = await q.consume.execute({ id: challenge.id, code_hash: challenge.codeHash, max: challenge.maxAttempts, now }, trx);
+          if (consumed.length === 0) return undefined;
+          if (customer.phoneValidated && customer.phone !== null) await q.dropPhoneClaims.run({ phone: customer.phone.e164, now }, trx);
+          if (customer.emailValidated && customer.email !== null) await q.dropEmailClaims.run({ email: customer.email, now }, trx);
+          const [row] = await q.insertCustomer.execute(
+            {
               username: customer.username,
               name: customer.name,
               email: customer.email,
@@ -159,12 +205,12 @@ export function createStore(handle: DatabaseHandle): Store {
               phone_national: customer.phone?.national ?? null,
               country_code: customer.phone?.countryCode ?? null,
               phone_validate: customer.phoneValidated ? 1 : 0,
-              status: 'active',
-              created_at: challenge.nowMs,
-              updated_at: challenge.nowMs,
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
+              created_at: now,
+              updated_at: now,
+            },
+            trx,
+          );
+          if (row === undefined) throw new Error('INSERT ... RETURNING gave no row');
           return toCustomer(row);
         });
       } catch (error) {
@@ -176,8 +222,7 @@ export function createStore(handle: DatabaseHandle): Store {
     },
 
     async deleteExpiredChallenges(nowMs) {
-      const result = await db.deleteFrom('otp_challenges').where('expires_at', '<', nowMs).executeTakeFirst();
-      return Number(result.numDeletedRows);
+      return q.deleteExpired.run({ before: nowMs });
     },
 
     async ping() {
@@ -185,8 +230,6 @@ export function createStore(handle: DatabaseHandle): Store {
     },
   };
 }
-
-type ProfileColumn = 'reg_name' | 'reg_username' | 'reg_email' | 'reg_phone_e164' | 'reg_phone_national' | 'reg_country_code';
 
 function toCustomer(row: Selectable<CustomersTable>): Customer {
   return {

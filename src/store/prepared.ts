@@ -1,0 +1,42 @@
+// Queries built and compiled by Kysely once, at start-up, with named placeholders; a request only
+// binds its values. Kysely would otherwise rebuild and recompile every query on every call, and
+// (on SQLite, with the statement cache in database.ts) the SQL text stays the same, so the
+// database's prepared statement is reused too.
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+// A value no caller can send: it marks where a named argument goes in the compiled parameters.
+const MARK = '\u0000arg:';
+
+type Slot = { name: string } | { value: unknown };
+
+export interface PreparedQuery<Args, Row> {
+  /** Rows of a select or of a RETURNING clause; on `executor` (a transaction) when given. */
+  execute(args: Args, executor?: Kysely<Database>): Promise<Row[]>;
+  /** The number of rows a statement without RETURNING changed. */
+  run(args: Args, executor?: Kysely<Database>): Promise<number>;
+}
+
+export function prepareQuery<Args extends Record<string, unknown>, Row>(
+  db: Kysely<Database>,
+  build: (arg: <K extends keyof Args & string>(name: K) => Args[K]) => Compilable<Row>,
+): PreparedQuery<Args, Row> {
+  const compiled = build((name) => `${MARK}${name}` as never).compile();
+  const slots: Slot[] = compiled.parameters.map((value) =>
+    typeof value === 'string' && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value },
+  );
+  const bind = (args: Args) =>
+    CompiledQuery.raw(
+      compiled.sql,
+      slots.map((slot) => ('name' in slot ? args[slot.name] : slot.value)),
+    );
+
+  return {
+    async execute(args, executor = db) {
+      return (await executor.executeQuery<Row>(bind(args))).rows;
+    },
+    async run(args, executor = db) {
+      return Number((await executor.executeQuery(bind(args))).numAffectedRows ?? 0n);
+    },
+  };
+}
