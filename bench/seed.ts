@@ -20,7 +20,7 @@ export async function seedCustomers(
   options: { migrate?: boolean } = {},
 ): Promise<void> {
   if (count <= 0) return;
-  const handle = createDatabase(config);
+  const handle = await createDatabase(config);
   try {
     if (options.migrate === true) await migrateToLatest(handle);
     const now = sql.lit(Date.now());

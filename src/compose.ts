@@ -10,7 +10,6 @@ import type { Clock, Limiter, Senders } from './domain/ports.js';
 import { createTokens } from './domain/tokens.js';
 import { createDatabase } from './store/database.js';
 import { createDatabaseLimiter } from './store/limiter-db.js';
-import { createRedisLimiter } from './store/limiter-redis.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createStore } from './store/store.js';
 
@@ -49,14 +48,14 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     logger.warn('APP_DEBUG is on in production: a code whose delivery fails is returned in the API answer');
   }
 
-  const database = createDatabase(config.database);
+  const database = await createDatabase(config.database);
   if (config.migrateOnStart) await migrateToLatest(database);
   const store = createStore(database);
   const limiter: Limiter =
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
-      : await createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
-  const senders = options.senders ?? createSenders(config, logger);
+      : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
+  const senders = options.senders ?? (await createSenders(config, logger));
 
   const auth = createChallengeService({
     store,

@@ -5,7 +5,7 @@ import { migrateToLatest } from './store/migrate.js';
 
 try {
   const config = loadConfig({ ...process.env, SMS_PROVIDER: process.env.SMS_PROVIDER ?? 'console', EMAIL_PROVIDER: process.env.EMAIL_PROVIDER ?? 'console', ALLOW_CONSOLE_DELIVERY: 'true' });
-  const database = createDatabase(config.database);
+  const database = await createDatabase(config.database);
   try {
     const applied = await migrateToLatest(database);
     console.log(applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);

@@ -4,31 +4,30 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Sender, Senders } from '../domain/ports.js';
 import { createConsoleSender } from './console.js';
-import { createSmtpSender } from './email-smtp.js';
-import { createTwilioSender } from './sms-twilio.js';
 
-export function createSenders(config: Config, logger: Logger): Senders {
+/** Only the providers configured are loaded (nodemailer and undici cost memory and start-up time). */
+export async function createSenders(config: Config, logger: Logger): Promise<Senders> {
   return {
-    phone: createSmsSender(config, logger),
-    email: createEmailSender(config, logger),
+    phone: await createSmsSender(config, logger),
+    email: await createEmailSender(config, logger),
   };
 }
 
 // One provider per channel for now. Failover will turn each of these into a list of senders
 // wrapped in one Sender that tries them in order; the Senders shape stays the same.
-function createSmsSender(config: Config, logger: Logger): Sender {
+async function createSmsSender(config: Config, logger: Logger): Promise<Sender> {
   switch (config.smsProvider) {
     case 'twilio':
-      return createTwilioSender(config);
+      return (await import('./sms-twilio.js')).createTwilioSender(config);
     case 'console':
       return createConsoleSender(logger, { channel: 'phone', production: config.production });
   }
 }
 
-function createEmailSender(config: Config, logger: Logger): Sender {
+async function createEmailSender(config: Config, logger: Logger): Promise<Sender> {
   switch (config.emailProvider) {
     case 'smtp':
-      return createSmtpSender(config);
+      return (await import('./email-smtp.js')).createSmtpSender(config);
     case 'console':
       return createConsoleSender(logger, { channel: 'email', production: config.production });
   }

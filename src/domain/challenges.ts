@@ -167,7 +167,7 @@ export function createChallengeService(deps: ChallengeDeps) {
     // Sent before it is stored: a resend whose delivery fails leaves the code the customer
     // already holds working, instead of replacing it with one nobody received.
     try {
-      await sender.send({ to: target.identifier, ...message }, AbortSignal.timeout(settings.deliveryTimeoutMs));
+      await withTimeout(settings.deliveryTimeoutMs, (signal) => sender.send({ to: target.identifier, ...message }, signal));
     } catch (error) {
       // A failed delivery does not start the cooldown: the customer may ask again at once.
       if (settings.resendCooldownSeconds > 0) await limiter.refund(cooldownKey, clock.now());
@@ -217,17 +217,17 @@ export function createChallengeService(deps: ChallengeDeps) {
     if (challenge.attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
     if (challenge.expiresAtMs <= nowMs) throw new AppError('OTP_EXPIRED');
     if (!hasher.matches(challenge.codeHash, purpose, challenge.identifier, verification.otp)) {
-      const attempts = await store.countFailedAttempt(challenge.id, challenge.codeHash, max);
+      const attempts = await store.countFailedAttempt(challenge, challenge.codeHash, max);
       // The guarded increment is the arbiter: of parallel wrong guesses at most `max` count.
       if (attempts === undefined || attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
       const left = max - attempts;
       throw new AppError('OTP_INVALID', { message: `Invalid OTP. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.` });
     }
 
-    const consume = { id: challenge.id, codeHash: challenge.codeHash, maxAttempts: max, nowMs };
+    const consume = { key: challenge, codeHash: challenge.codeHash, maxAttempts: max, nowMs };
     if (purpose === 'login') {
       // Single use: of parallel verifies of one code exactly one wins this conditional delete.
-      if (!(await store.consumeChallenge(consume.id, consume.codeHash, max, nowMs))) throw new AppError('OTP_NOT_FOUND');
+      if (!(await store.consumeChallenge(challenge, challenge.codeHash, max, nowMs))) throw new AppError('OTP_NOT_FOUND');
     } else {
       customer = await store.registerCustomer(consume, {
         email: challenge.channel === 'email' ? challenge.identifier : challenge.profile.email,
@@ -262,6 +262,21 @@ export type ChallengeService = ReturnType<typeof createChallengeService>;
 function phoneOf(challenge: Challenge): PhoneNumber {
   const countryCode = challenge.identifier.slice(0, challenge.identifier.length - (challenge.phoneNational ?? '').length);
   return { e164: challenge.identifier, national: challenge.phoneNational ?? '', countryCode };
+}
+
+/**
+ * Runs `work` with a signal that aborts after `timeoutMs`. Unlike AbortSignal.timeout, the timer is
+ * cleared as soon as the work settles, so a busy instance does not hold one live timer (and its
+ * signal) per request for the whole timeout.
+ */
+async function withTimeout<T>(timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('delivery timed out', 'TimeoutError')), timeoutMs);
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function failPhone(): never {

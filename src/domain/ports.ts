@@ -42,12 +42,15 @@ export interface PhoneNumber {
   countryCode: string;
 }
 
-export interface Challenge {
-  id: number;
+/** A challenge is known by its identifier and purpose: one live code for each pair. */
+export interface ChallengeKey {
   /** E.164 phone or lower-cased email: the one spelling of the identifier. */
   identifier: string;
-  channel: Channel;
   purpose: Purpose;
+}
+
+export interface Challenge extends ChallengeKey {
+  channel: Channel;
   /** HMAC-SHA256 of purpose, identifier and code, hex. Never the code itself. */
   codeHash: string;
   attempts: number;
@@ -57,7 +60,7 @@ export interface Challenge {
   profile: RegistrationProfile;
 }
 
-export type NewChallenge = Omit<Challenge, 'id' | 'attempts'>;
+export type NewChallenge = Omit<Challenge, 'attempts'>;
 
 export interface NewCustomer {
   email: string | null;
@@ -86,12 +89,12 @@ export interface Store {
    * Race-safe single use: one conditional delete that exactly one caller can win, and only while
    * the hash still matches, the code is unexpired and attempts are left.
    */
-  consumeChallenge(id: number, codeHash: string, maxAttempts: number, nowMs: number): Promise<boolean>;
+  consumeChallenge(key: ChallengeKey, codeHash: string, maxAttempts: number, nowMs: number): Promise<boolean>;
   /**
    * Guarded increment (only while attempts are left and the code was not replaced): returns the
    * new count, or undefined when attempts were already used up.
    */
-  countFailedAttempt(id: number, codeHash: string, maxAttempts: number): Promise<number | undefined>;
+  countFailedAttempt(key: ChallengeKey, codeHash: string, maxAttempts: number): Promise<number | undefined>;
 
   /**
    * In one transaction: consume the registration challenge and create the account, dropping
@@ -99,7 +102,7 @@ export interface Store {
    * someone else first; throws AppError ALREADY_REGISTERED / USERNAME_TAKEN on a unique conflict.
    */
   registerCustomer(
-    consume: { id: number; codeHash: string; maxAttempts: number; nowMs: number },
+    consume: { key: ChallengeKey; codeHash: string; maxAttempts: number; nowMs: number },
     customer: NewCustomer,
   ): Promise<Customer | undefined>;
 

@@ -1,9 +1,8 @@
 // createDatabase(config): better-sqlite3 or pg behind one Kysely. Every dialect quirk lives here.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
 
@@ -23,11 +22,12 @@ const MAX_CACHED_STATEMENTS = 500;
 // Any fixed 64-bit number; instances of this service agree on it.
 const MIGRATION_LOCK_KEY = 727_401_113;
 
-// Epoch milliseconds are BIGINT in PostgreSQL; they fit a double exactly, so read them as numbers.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-
-export function createDatabase(config: DatabaseConfig): DatabaseHandle {
+/** Only the driver in use is loaded (each costs start-up time and resident memory). */
+export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
   if (config.kind === 'postgres') {
+    const { default: pg } = await import('pg');
+    // Epoch milliseconds are BIGINT in PostgreSQL; they fit a double exactly, so read them as numbers.
+    pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
     const pool = new pg.Pool({ connectionString: config.url, max: config.poolMax, connectionTimeoutMillis: 5000 });
     // A client whose server connection dies emits 'error' (idle or checked out). The query in
     // flight rejects on its own and the pool discards the client; without these listeners the
@@ -53,9 +53,10 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
       close: () => db.destroy(),
     };
   }
+  const { default: Sqlite } = await import('better-sqlite3');
   const path = resolve(config.path);
   mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SQLite(path);
+  const sqlite = new Sqlite(path);
   // WAL: readers never wait for the writer; synchronous=NORMAL in WAL survives a killed process
   // (only an OS crash can lose the last commits). busy_timeout covers a second process (migrate).
   sqlite.pragma('journal_mode = WAL');

@@ -18,7 +18,6 @@ export interface CustomersTable {
 }
 
 export interface OtpChallengesTable {
-  id: Generated<number>;
   identifier: string;
   purpose: string;
   channel: string;

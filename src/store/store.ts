@@ -2,13 +2,14 @@
 // Every query is built once here (prepareQuery) and only bound per request.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../errors.js';
-import type { Challenge, Channel, Customer, CustomerStatus, NewChallenge, NewCustomer, Purpose, Store } from '../domain/ports.js';
+import type { Challenge, ChallengeKey, Channel, Customer, CustomerStatus, NewChallenge, NewCustomer, Purpose, Store } from '../domain/ports.js';
 import { uniqueViolation, type DatabaseHandle } from './database.js';
 import { prepareQuery } from './prepared.js';
 import type { CustomersTable, Database, OtpChallengesTable } from './schema.js';
 
 type ProfileColumn = 'reg_name' | 'reg_username' | 'reg_email' | 'reg_phone_e164' | 'reg_phone_national' | 'reg_country_code';
-type ChallengeRow = Omit<Selectable<OtpChallengesTable>, 'id'>;
+type ChallengeRow = Selectable<OtpChallengesTable>;
+type KeyArgs = { identifier: string; purpose: Purpose; code_hash: string };
 
 function prepareQueries(db: Kysely<Database>) {
   const keep = (column: ProfileColumn) => sql<string | null>`coalesce(excluded.${sql.ref(column)}, otp_challenges.${sql.ref(column)})`;
@@ -77,21 +78,23 @@ function prepareQueries(db: Kysely<Database>) {
     ),
     // Single use: a conditional delete that exactly one caller can win, and only while the hash
     // still matches (not replaced), the code is unexpired and attempts are left.
-    consume: prepareQuery<{ id: number; code_hash: string; max: number; now: number }, { id: number }>(db, (arg) =>
+    consume: prepareQuery<KeyArgs & { max: number; now: number }, { identifier: string }>(db, (arg) =>
       db
         .deleteFrom('otp_challenges')
-        .where('id', '=', arg('id'))
+        .where('identifier', '=', arg('identifier'))
+        .where('purpose', '=', arg('purpose'))
         .where('code_hash', '=', arg('code_hash'))
         .where('attempts', '<', arg('max'))
         .where('expires_at', '>', arg('now'))
-        .returning('id'),
+        .returning('identifier'),
     ),
     // Guarded increment: of parallel wrong guesses at most `max` count.
-    failedAttempt: prepareQuery<{ id: number; code_hash: string; max: number }, { attempts: number }>(db, (arg) =>
+    failedAttempt: prepareQuery<KeyArgs & { max: number }, { attempts: number }>(db, (arg) =>
       db
         .updateTable('otp_challenges')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-        .where('id', '=', arg('id'))
+        .where('identifier', '=', arg('identifier'))
+        .where('purpose', '=', arg('purpose'))
         .where('code_hash', '=', arg('code_hash'))
         .where('attempts', '<', arg('max'))
         .returning('attempts'),
@@ -178,12 +181,12 @@ export function createStore(handle: DatabaseHandle): Store {
       return (await q.phoneChallengesByNational.execute({ national: first, stripped: second, purpose })).map(toChallenge);
     },
 
-    async consumeChallenge(id, codeHash, maxAttempts, nowMs) {
-      return (await q.consume.execute({ id, code_hash: codeHash, max: maxAttempts, now: nowMs })).length === 1;
+    async consumeChallenge(key, codeHash, maxAttempts, nowMs) {
+      return (await q.consume.execute({ ...keyArgs(key, codeHash), max: maxAttempts, now: nowMs })).length === 1;
     },
 
-    async countFailedAttempt(id, codeHash, maxAttempts) {
-      const [row] = await q.failedAttempt.execute({ id, code_hash: codeHash, max: maxAttempts });
+    async countFailedAttempt(key, codeHash, maxAttempts) {
+      const [row] = await q.failedAttempt.execute({ ...keyArgs(key, codeHash), max: maxAttempts });
       return row?.attempts;
     },
 
@@ -191,7 +194,7 @@ export function createStore(handle: DatabaseHandle): Store {
       const now = challenge.nowMs;
       try {
         return await db.transaction().execute(async (trx) => {
-          const consumed = await q.consume.execute({ id: challenge.id, code_hash: challenge.codeHash, max: challenge.maxAttempts, now }, trx);
+          const consumed = await q.consume.execute({ ...keyArgs(challenge.key, challenge.codeHash), max: challenge.maxAttempts, now }, trx);
           if (consumed.length === 0) return undefined;
           if (customer.phoneValidated && customer.phone !== null) await q.dropPhoneClaims.run({ phone: customer.phone.e164, now }, trx);
           if (customer.emailValidated && customer.email !== null) await q.dropEmailClaims.run({ email: customer.email, now }, trx);
@@ -247,9 +250,12 @@ function toCustomer(row: Selectable<CustomersTable>): Customer {
   };
 }
 
+function keyArgs(key: ChallengeKey, codeHash: string): KeyArgs {
+  return { identifier: key.identifier, purpose: key.purpose, code_hash: codeHash };
+}
+
 function toChallenge(row: Selectable<OtpChallengesTable>): Challenge {
   return {
-    id: Number(row.id),
     identifier: row.identifier,
     channel: row.channel as Channel,
     purpose: row.purpose as Purpose,

@@ -186,7 +186,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     it('keeps no row for a used code', async () => {
       const { phone, code } = await pendingRegistration();
       expectStatus(await verifyRegistration(phone, code), 201);
-      expect(await sql(service, 'select id from otp_challenges where identifier = ?', [phone.e164])).toStrictEqual([]);
+      expect(await sql(service, 'select identifier from otp_challenges where identifier = ?', [phone.e164])).toStrictEqual([]);
     });
   });
 
@@ -211,7 +211,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     it('keeps one pending row per identifier and purpose', async () => {
       const { phone, code } = await pendingRegistration();
       await replaceCode(V2.register, { type: 'phone', identifier: phone.e164 }, phone.e164, code);
-      const rows = await sql(service, 'select id from otp_challenges where identifier = ? and purpose = ?', [phone.e164, 'register']);
+      const rows = await sql(service, 'select identifier from otp_challenges where identifier = ? and purpose = ?', [phone.e164, 'register']);
       expect(rows).toHaveLength(1);
     });
   });

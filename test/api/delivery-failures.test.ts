@@ -51,7 +51,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
   });
 
   async function pendingRows(identifier: string): Promise<number> {
-    return (await sql(service, 'select id from otp_challenges where identifier = ?', [identifier])).length;
+    return (await sql(service, 'select identifier from otp_challenges where identifier = ?', [identifier])).length;
   }
 
   describe('SMS delivery failures', () => {

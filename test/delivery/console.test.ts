@@ -62,13 +62,13 @@ describe('console sender', () => {
 });
 
 describe('createSenders', () => {
-  it('uses the console for both channels by default outside production', () => {
-    const senders = createSenders(loadConfig({}), capturedLogger().logger);
+  it('uses the console for both channels by default outside production', async () => {
+    const senders = await createSenders(loadConfig({}), capturedLogger().logger);
     expect([senders.phone.name, senders.email.name]).toEqual(['console', 'console']);
   });
 
   it('picks the configured provider per channel', async () => {
-    const senders = createSenders(
+    const senders = await createSenders(
       loadConfig({
         SMS_PROVIDER: 'twilio',
         TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
