@@ -1,6 +1,7 @@
 // createDatabase(config): better-sqlite3 or pg behind one Kysely. Every dialect quirk lives here.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
@@ -15,6 +16,9 @@ export interface DatabaseHandle {
   withMigrationLock<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** How often the worker thread checkpoints the SQLite write-ahead log. */
+const CHECKPOINT_INTERVAL_MS = 250;
 
 /** A guard, not a tuning knob: the service has a few dozen distinct statements. */
 const MAX_CACHED_STATEMENTS = 500;
@@ -62,6 +66,12 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  // Checkpoints run in a worker thread (below); the inline one is only a backstop at ~80 MB of log.
+  sqlite.pragma('wal_autocheckpoint = 20000');
+  const checkpointer = new Worker(new URL('./sqlite-checkpoint-worker.js', import.meta.url), {
+    workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS },
+  });
+  checkpointer.unref();
   sqlite.pragma('foreign_keys = ON');
   // Kysely asks for a statement per query; prepared once per distinct SQL text, they are reused.
   // The texts are the few fixed ones in store.ts (compiled once), so the cache stays small.
@@ -76,7 +86,10 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
       }
       return statement;
     },
-    close: () => sqlite.close(),
+    close: () => {
+      checkpointer.postMessage('close');
+      sqlite.close();
+    },
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   // SQLite's own write lock (with busy_timeout) serialises a second process's migration.
