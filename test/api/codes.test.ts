@@ -1,7 +1,7 @@
 // The rules of a code: ten minutes to live, five wrong tries, single use, bound to its identifier
 // and purpose, replaced by a newer one, and stored only as a keyed hash.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import {
   COOLDOWN_MS,
@@ -20,18 +20,10 @@ import {
   sql,
   type Phone,
 } from '../support/flows.js';
-import { startService, type Service } from '../support/service.js';
+import { serviceForBlock } from '../support/service.js';
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ backend });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-  });
+  const service = serviceForBlock({ backend });
 
   /** Asks for a registration code for a fresh number and returns it. */
   async function pendingRegistration(phone: Phone = newPhone()): Promise<{ phone: Phone; code: string }> {

@@ -1,6 +1,6 @@
 // Real parallel HTTP requests against the listening server: verification, attempt counting,
 // account creation and code requests each have exactly one winner.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import {
   COOLDOWN_MS,
@@ -18,7 +18,7 @@ import {
   smsCount,
   sql,
 } from '../support/flows.js';
-import { startService, type Answer, type Service } from '../support/service.js';
+import { type Answer, serviceForBlock } from '../support/service.js';
 
 function tally(answers: Answer[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -30,15 +30,7 @@ function tally(answers: Answer[]): Record<string, number> {
 }
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ backend });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-  });
+  const service = serviceForBlock({ backend });
 
   describe('POST /api/v1/auth/verify-login-otp in parallel', () => {
     it('gives exactly one token for 25 parallel verifies of one correct code; the rest 400 OTP_NOT_FOUND', async () => {

@@ -1,6 +1,6 @@
 // The 60-second resend cooldown (per identifier and purpose, with Retry-After and the spec's
 // message) and the per-address request limit (RATE_LIMIT_IP_MAX, off in the other suites).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import {
   COOLDOWN_MS,
@@ -16,19 +16,11 @@ import {
   smsCode,
   smsCount,
 } from '../support/flows.js';
-import { startService, type Service } from '../support/service.js';
+import { serviceForBlock } from '../support/service.js';
 
 describe.each(backendsUnderTest())('%s', (backend) => {
   describe('OTP resend cooldown', () => {
-    let service: Service;
-
-    beforeAll(async () => {
-      service = await startService({ backend });
-    });
-
-    afterAll(async () => {
-      await service?.close();
-    });
+    const service = serviceForBlock({ backend });
 
     it('answers 429 OTP_COOLDOWN with Retry-After and "Please wait N seconds", N counting down, then allows a new code after 60 s', async () => {
       const phone = newPhone();
@@ -124,15 +116,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
   });
 
   describe('per-address request limit (RATE_LIMIT_IP_MAX=3)', () => {
-    let service: Service;
-
-    beforeAll(async () => {
-      service = await startService({ backend, env: { RATE_LIMIT_IP_MAX: '3', RATE_LIMIT_IP_WINDOW_SECONDS: '60' } });
-    });
-
-    afterAll(async () => {
-      await service?.close();
-    });
+    const service = serviceForBlock({ backend, env: { RATE_LIMIT_IP_MAX: '3', RATE_LIMIT_IP_WINDOW_SECONDS: '60' } });
 
     it('answers the 4th code request from one address with 429 RATE_LIMITED and Retry-After, and sends nothing', async () => {
       for (let request = 1; request <= 3; request++) {

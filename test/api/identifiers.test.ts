@@ -23,7 +23,7 @@ import {
   sql,
   type Phone,
 } from '../support/flows.js';
-import { startService, type Service } from '../support/service.js';
+import { startService, type Service, serviceForBlock } from '../support/service.js';
 
 interface Spelling {
   description: string;
@@ -53,15 +53,7 @@ function sal27Body(spelled: { identifier: string; country_code?: string }): Reco
 describe.each(backendsUnderTest())('%s', (backend) => {
   // One service at a time: the DEFAULT_COUNTRY suite below starts its own after this one closed.
   describe('without DEFAULT_COUNTRY', () => {
-    let service: Service;
-
-    beforeAll(async () => {
-      service = await startService({ backend });
-    });
-
-    afterAll(async () => {
-      await service?.close();
-    });
+    const service = serviceForBlock({ backend });
 
     describe('phone spellings: accounts', () => {
       let registered: Phone;

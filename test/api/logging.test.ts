@@ -1,6 +1,6 @@
 // No code and no token ever reaches the log (the harness captures every line at debug level),
 // whatever path the request took: success, wrong code, failed delivery, bad token.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { extractCode } from '../support/fake-inbox.js';
 import {
@@ -19,7 +19,7 @@ import {
   registerPhone,
   smsCode,
 } from '../support/flows.js';
-import { startService, type Service } from '../support/service.js';
+import { serviceForBlock } from '../support/service.js';
 
 /** The code as a standalone run of digits (a 13-digit timestamp may contain any 6 digits). */
 function standalone(code: string): RegExp {
@@ -27,15 +27,7 @@ function standalone(code: string): RegExp {
 }
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ backend });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-  });
+  const service = serviceForBlock({ backend });
 
   describe('the log', () => {
     it('holds no code and no token after full flows of both families, wrong codes, failed deliveries and bad tokens', async () => {

@@ -1,5 +1,5 @@
 // login-api-v2 login: /login, /verify-login-otp, /resend-login-otp, by phone and by email.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import {
   COOLDOWN_MS,
@@ -19,20 +19,12 @@ import {
   smsCount,
   sql,
 } from '../support/flows.js';
-import { startService, type Service } from '../support/service.js';
+import { serviceForBlock } from '../support/service.js';
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ backend });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-  });
+  const service = serviceForBlock({ backend });
 
   describe('POST /api/v1/auth/login', () => {
     it('sends a login code by SMS and answers in the spec shape', async () => {

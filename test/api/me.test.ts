@@ -1,10 +1,10 @@
 // GET /api/v1/auth/me: the customer behind a bearer token; every token we did not issue, or that
 // expired, or whose customer is gone, is a 401 in the envelope.
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { ME, expectError, expectStatus, registerEmail, registerPhone, setCustomerStatus, sql } from '../support/flows.js';
-import { TEST_JWT_SECRET, startService, type Service } from '../support/service.js';
+import { TEST_JWT_SECRET, serviceForBlock } from '../support/service.js';
 
 const base64url = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
@@ -30,15 +30,7 @@ async function signWith(
 }
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ backend });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-  });
+  const service = serviceForBlock({ backend });
 
   const nowSeconds = () => Math.floor(service.clock.now() / 1000);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -1,6 +1,6 @@
 // login-api-v2 registration: /register, /verify-registration-otp, /resend-registration-otp,
 // by phone (SMS through the fake Twilio) and by email (through the fake SMTP server).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import {
   COOLDOWN_MS,
@@ -17,20 +17,12 @@ import {
   smsCode,
   smsCount,
 } from '../support/flows.js';
-import { startService, type Service } from '../support/service.js';
+import { serviceForBlock } from '../support/service.js';
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ backend });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-  });
+  const service = serviceForBlock({ backend });
 
   describe('POST /api/v1/auth/register', () => {
     it('sends a code by SMS and answers in the spec shape (national number with country_code)', async () => {

@@ -1,6 +1,6 @@
 // SAL-27: phone-only registration and login under /api/v1/auth/customer/..., served by the same
 // core as login-api-v2: an account made through one family signs in through the other.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import {
   COOLDOWN_MS,
@@ -19,20 +19,12 @@ import {
   smsCount,
   type Phone,
 } from '../support/flows.js';
-import { startService, type Service } from '../support/service.js';
+import { serviceForBlock } from '../support/service.js';
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ backend });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-  });
+  const service = serviceForBlock({ backend });
 
   async function registerSal27(phone: Phone, profile: Record<string, unknown> = {}) {
     expectStatus(await service.post(SAL27.registerRequest, { phone: phone.e164, ...profile }), 200);

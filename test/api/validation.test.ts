@@ -1,10 +1,10 @@
 // Everything a client can send wrong before any code is asked for or checked: bodies that are not
 // JSON objects (400), schema violations with no type coercion (422), identifiers that are not a
 // phone or an email (422), oversized bodies (413), unknown routes (404). None of it may be a 5xx.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { SAL27, V2, expectError, expectStatus, newEmail, newPhone, registerPhone, smsCode, smsCount } from '../support/flows.js';
-import { startService, type Service } from '../support/service.js';
+import { serviceForBlock } from '../support/service.js';
 
 const ALL_POST_PATHS = [...Object.values(V2), ...Object.values(SAL27)];
 
@@ -23,15 +23,7 @@ const MALFORMED_BODIES: { description: string; body: string; contentType: string
 ];
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ backend });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-  });
+  const service = serviceForBlock({ backend });
 
   describe('bodies that are not a JSON object', () => {
     for (const path of ALL_POST_PATHS) {

@@ -1,6 +1,7 @@
 // Starts the real service (production wiring from src/compose.ts) on a listening port, with Twilio
 // and SMTP played by local servers, on a fresh database of the chosen backend.
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestClock, type TestClock } from './clock.js';
@@ -101,3 +102,23 @@ export async function startService(options: ServiceOptions = {}) {
 }
 
 export type Service = Awaited<ReturnType<typeof startService>>;
+
+/**
+ * Starts a service for the enclosing describe block (beforeAll) and closes it after (afterAll);
+ * the returned object stands in for it, so tests read `service.post(...)` as usual.
+ */
+export function serviceForBlock(options: ServiceOptions = {}): Service {
+  let current: Service | undefined;
+  beforeAll(async () => {
+    current = await startService(options);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  return new Proxy({} as Service, {
+    get(_target, property) {
+      if (current === undefined) throw new Error('the service is used before beforeAll started it');
+      return Reflect.get(current, property);
+    },
+  });
+}
