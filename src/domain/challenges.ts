@@ -201,47 +201,56 @@ export function createChallengeService(deps: ChallengeDeps) {
 
   async function verifyCode(verification: CodeVerification): Promise<SignedIn> {
     await limitClient('verify', verification.clientAddress);
-    const { purpose } = verification;
-    const challenge = await findChallenge(verification, purpose);
+    const challenge = await findChallenge(verification, verification.purpose);
     if (challenge === undefined) throw new AppError('OTP_NOT_FOUND');
-
-    let customer: Customer | undefined;
-    if (purpose === 'login') {
-      customer = await store.findCustomerByIdentifier(challenge.channel, challenge.identifier);
-      if (customer === undefined) throw new AppError('ACCOUNT_NOT_FOUND');
-      if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
-    }
-
+    const account = challenge.purpose === 'login' ? await accountSigningIn(challenge) : undefined;
     const nowMs = clock.now();
+    await checkCode(challenge, verification.otp, nowMs);
+    const customer = account === undefined ? await createAccount(challenge, nowMs) : await consumeLogin(challenge, account, nowMs);
+    const issued = await tokens.sign(customer.id, nowMs);
+    return { customer, accessToken: issued.token, expiresInSeconds: issued.expiresInSeconds };
+  }
+
+  async function accountSigningIn(challenge: Challenge): Promise<Customer> {
+    const customer = await store.findCustomerByIdentifier(challenge.channel, challenge.identifier);
+    if (customer === undefined) throw new AppError('ACCOUNT_NOT_FOUND');
+    if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
+    return customer;
+  }
+
+  /** Throws unless `otp` is the live code; a wrong one counts against the attempts. */
+  async function checkCode(challenge: Challenge, otp: string, nowMs: number): Promise<void> {
     const max = settings.otpMaxAttempts;
     if (challenge.attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
     if (challenge.expiresAtMs <= nowMs) throw new AppError('OTP_EXPIRED');
-    if (!hasher.matches(challenge.codeHash, purpose, challenge.identifier, verification.otp)) {
-      const attempts = await store.countFailedAttempt(challenge, challenge.codeHash, max);
-      // The guarded increment is the arbiter: of parallel wrong guesses at most `max` count.
-      if (attempts === undefined || attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
-      const left = max - attempts;
-      throw new AppError('OTP_INVALID', { message: `Invalid OTP. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.` });
-    }
+    if (hasher.matches(challenge.codeHash, challenge.purpose, challenge.identifier, otp)) return;
+    const attempts = await store.countFailedAttempt(challenge, challenge.codeHash, max);
+    // The guarded increment is the arbiter: of parallel wrong guesses at most `max` count.
+    if (attempts === undefined || attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
+    const left = max - attempts;
+    throw new AppError('OTP_INVALID', { message: `Invalid OTP. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.` });
+  }
 
-    const consume = { key: challenge, codeHash: challenge.codeHash, maxAttempts: max, nowMs };
-    if (purpose === 'login') {
-      // Single use: of parallel verifies of one code exactly one wins this conditional delete.
-      if (!(await store.consumeChallenge(challenge, challenge.codeHash, max, nowMs))) throw new AppError('OTP_NOT_FOUND');
-    } else {
-      customer = await store.registerCustomer(consume, {
-        email: challenge.channel === 'email' ? challenge.identifier : challenge.profile.email,
-        emailValidated: challenge.channel === 'email',
-        phone: challenge.channel === 'phone' ? phoneOf(challenge) : challenge.profile.phone,
-        phoneValidated: challenge.channel === 'phone',
-        name: challenge.profile.name,
-        username: challenge.profile.username,
-      });
-      if (customer === undefined) throw new AppError('OTP_NOT_FOUND');
-    }
+  async function consumeLogin(challenge: Challenge, customer: Customer, nowMs: number): Promise<Customer> {
+    // Single use: of parallel verifies of one code exactly one wins this conditional delete.
+    const won = await store.consumeChallenge(challenge, challenge.codeHash, settings.otpMaxAttempts, nowMs);
+    if (!won) throw new AppError('OTP_NOT_FOUND');
+    return customer;
+  }
 
-    const issued = await tokens.sign(customer!.id, nowMs);
-    return { customer: customer!, accessToken: issued.token, expiresInSeconds: issued.expiresInSeconds };
+  async function createAccount(challenge: Challenge, nowMs: number): Promise<Customer> {
+    const consume = { key: challenge, codeHash: challenge.codeHash, maxAttempts: settings.otpMaxAttempts, nowMs };
+    const customer = await store.registerCustomer(consume, {
+      email: challenge.channel === 'email' ? challenge.identifier : challenge.profile.email,
+      emailValidated: challenge.channel === 'email',
+      phone: challenge.channel === 'phone' ? phoneOf(challenge) : challenge.profile.phone,
+      phoneValidated: challenge.channel === 'phone',
+      name: challenge.profile.name,
+      username: challenge.profile.username,
+    });
+    // Undefined: a parallel verify of the same code won the consume and made the account.
+    if (customer === undefined) throw new AppError('OTP_NOT_FOUND');
+    return customer;
   }
 
   /** The signed-in customer behind a bearer token. */
@@ -259,6 +268,7 @@ export function createChallengeService(deps: ChallengeDeps) {
 
 export type ChallengeService = ReturnType<typeof createChallengeService>;
 
+/** The verified phone of a phone challenge; E.164 is "+" calling code and national number. */
 function phoneOf(challenge: Challenge): PhoneNumber {
   const countryCode = challenge.identifier.slice(0, challenge.identifier.length - (challenge.phoneNational ?? '').length);
   return { e164: challenge.identifier, national: challenge.phoneNational ?? '', countryCode };
