@@ -2,11 +2,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -72,10 +72,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
   sqlite.pragma('busy_timeout = 5000');
   // Checkpoints run in a worker thread (below); the inline one is only a backstop at ~80 MB of log.
   sqlite.pragma('wal_autocheckpoint = 20000');
-  const checkpointer = new Worker(new URL('./sqlite-checkpoint-worker.js', import.meta.url), {
-    workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS },
-  });
-  checkpointer.unref();
+  const checkpointer = startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   sqlite.pragma('foreign_keys = ON');
   // Kysely asks for a statement per query; prepared once per distinct SQL text, they are reused.
   // The texts are the few fixed ones in store.ts (compiled once), so the cache stays small.
@@ -91,7 +88,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
       return statement;
     },
     close: () => {
-      checkpointer.postMessage('close');
+      checkpointer.stop();
       sqlite.close();
     },
   };
