@@ -11,6 +11,8 @@ import { buildSchemas } from './http/schemas.js';
 export interface AppDeps {
   auth: ChallengeService;
   health: HealthChecks;
+  /** True for an error that means a backing service is unreachable (answered 503, not 500). */
+  isUnavailable: (error: unknown) => boolean;
   logger: Logger;
   http: {
     otpLength: number;
@@ -50,7 +52,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
   });
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, deps.isUnavailable);
   registerHealthRoutes(app, deps.health);
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength));
   registerSessionRoutes(app, deps.auth);

@@ -6,14 +6,14 @@ import type { Config } from './config.js';
 import { createSenders } from './delivery/index.js';
 import { createChallengeService } from './domain/challenges.js';
 import { createCodeHasher, deriveOtpKey } from './domain/otp.js';
-import type { Clock, Limiter, Senders } from './domain/ports.js';
+import type { Clock, Limiter } from './domain/ports.js';
 import { createTokens } from './domain/tokens.js';
-import { createDatabase } from './store/database.js';
+import { createDatabase, isUnavailable } from './store/database.js';
 import { createDatabaseLimiter } from './store/limiter-db.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createStore } from './store/store.js';
 
-export const systemClock: Clock = { now: () => Date.now() };
+const systemClock: Clock = { now: () => Date.now() };
 
 /** Expired codes are kept this long so a late verify hears "expired", then swept. */
 const EXPIRED_CODE_GRACE_MS = 60 * 60 * 1000;
@@ -22,7 +22,6 @@ export interface ComposeOptions {
   clock?: Clock;
   /** Where logs go (stdout by default); tests read them to prove no code or token is logged. */
   logStream?: DestinationStream;
-  senders?: Senders;
 }
 
 export interface Composed {
@@ -55,7 +54,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
-  const senders = options.senders ?? (await createSenders(config, logger));
+  const senders = await createSenders(config, logger);
 
   const auth = createChallengeService({
     store,
@@ -81,6 +80,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
   const app = buildApp({
     auth,
     logger,
+    isUnavailable,
     health: { database: () => store.ping(), ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }) },
     http: {
       otpLength: config.otpLength,

@@ -2,7 +2,6 @@
 // it carries the request id so support can find the logged cause.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode } from '../errors.js';
-import { isUnavailable } from '../store/database.js';
 
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string = ERRORS[code].message): FastifyReply {
   const status = ERRORS[code].status;
@@ -34,7 +33,11 @@ function classify(error: FastifyError): { code: ErrorCode; message?: string } | 
   return undefined;
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/**
+ * @param isUnavailable tells a backing service that could not be reached (a 503) from a bug (a 500);
+ *   it comes from the store, which knows its drivers' errors.
+ */
+export function registerErrorHandling(app: FastifyInstance, isUnavailable: (error: unknown) => boolean): void {
   app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => sendError(reply, 'NOT_FOUND'));
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
