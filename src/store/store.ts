@@ -25,7 +25,7 @@ function prepareQueries(db: Kysely<Database>) {
       db.selectFrom('customers').selectAll().where('email', '=', arg('email')).where('email_validate', '=', 1),
     ),
     usernameTaken: prepareQuery<{ username: string }, { id: number }>(db, (arg) =>
-      db.selectFrom('customers').select('id').where('username', '=', arg('username')),
+      db.selectFrom('customers').select('id').where(sql`lower(username)`, '=', sql`lower(${arg('username')})`),
     ),
     // One live code per identifier and purpose: a new code replaces the old one and its attempts;
     // profile fields a resend leaves out keep what /register said.

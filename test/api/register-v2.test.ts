@@ -82,6 +82,16 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(smsCount(service, phone.e164)).toBe(0);
     });
 
+    it('treats usernames that differ only in case as the same one, and keeps the spelling given', async () => {
+      const username = `Asha_${newPhone().national}`;
+      const { customer } = await registerPhone(service, newPhone(), { username });
+      expect(customer.username).toBe(username);
+      const phone = newPhone();
+      const answer = await service.post(V2.register, { type: 'phone', identifier: phone.e164, username: username.toLowerCase() });
+      expectError(answer, 409, 'USERNAME_TAKEN');
+      expect(smsCount(service, phone.e164)).toBe(0);
+    });
+
     it('ignores status, id and validation flags sent in the body', async () => {
       const phone = newPhone();
       const email = newEmail();

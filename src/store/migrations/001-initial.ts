@@ -26,7 +26,8 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   // Only a verified phone or email is unique: an unverified claim never blocks its real owner.
   await db.schema.createIndex('customers_phone_verified_unique').on('customers').column('phone_e164').unique().where(sql.ref('phone_validate'), '=', 1).execute();
   await db.schema.createIndex('customers_email_verified_unique').on('customers').column('email').unique().where(sql.ref('email_validate'), '=', 1).execute();
-  await db.schema.createIndex('customers_username_unique').on('customers').column('username').unique().execute();
+  // "Asha" and "asha" are one username: shown as typed, unique regardless of case.
+  await db.schema.createIndex('customers_username_unique').on('customers').expression(sql`lower(username)`).unique().execute();
   await db.schema.createIndex('customers_phone_e164').on('customers').column('phone_e164').execute();
   await db.schema.createIndex('customers_email').on('customers').column('email').execute();
 
