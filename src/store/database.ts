@@ -2,17 +2,22 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
+import { createGroupCommit } from './sqlite-group-commit.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * Resolves once every write made so far is committed. SQLite groups the writes of one event-loop
+   * turn into one commit (sqlite-group-commit.ts); PostgreSQL commits each statement itself.
+   */
+  durable(): Promise<void>;
   /** Runs `work` while no other process migrates the same database. */
   withMigrationLock<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -58,6 +63,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
           await client.end();
         }
       },
+      durable: () => Promise.resolve(),
       close: () => db.destroy(),
     };
   }
@@ -74,27 +80,23 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
   sqlite.pragma('wal_autocheckpoint = 20000');
   const checkpointer = startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   sqlite.pragma('foreign_keys = ON');
-  // Kysely asks for a statement per query; prepared once per distinct SQL text, they are reused.
-  // The texts are the few fixed ones in store.ts (compiled once), so the cache stays small.
-  const statements = new Map<string, SQLite.Statement>();
+  const groupCommit = createGroupCommit(sqlite);
   const database = {
-    prepare(text: string) {
-      let statement = statements.get(text);
-      if (statement === undefined) {
-        if (statements.size >= MAX_CACHED_STATEMENTS) statements.clear();
-        statement = sqlite.prepare(text);
-        statements.set(text, statement);
-      }
-      return statement;
-    },
+    prepare: (text: string) => groupCommit.prepare(text),
     close: () => {
       checkpointer.stop();
-      sqlite.close();
+      groupCommit.close();
     },
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   // SQLite's own write lock (with busy_timeout) serialises a second process's migration.
-  return { db, dialect: 'sqlite', withMigrationLock: (work) => work(), close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    withMigrationLock: (work) => work(),
+    durable: () => groupCommit.durable(),
+    close: () => db.destroy(),
+  };
 }
 
 const DML = /^\s*(select|insert|update|delete|with)\b/i;
@@ -137,7 +139,7 @@ export function isUnavailable(error: unknown): boolean {
   const e = error as Error & { code?: string };
   if (typeof e.code === 'string') {
     if (e.code.length === 5 && PG_UNAVAILABLE_CLASSES.includes(e.code.slice(0, 2))) return true;
-    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_IOERR'].includes(e.code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_IOERR', 'SQLITE_FULL'].includes(e.code)) return true;
   }
   return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
     e.message,

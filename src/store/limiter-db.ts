@@ -9,7 +9,7 @@ export function createDatabaseLimiter(handle: DatabaseHandle): Limiter {
   const { db } = handle;
   // Opens a new window when the old one ended; otherwise counts the hit only if it is allowed,
   // so a refused hit leaves the count alone (refund then restores exactly one slot).
-  const hit = prepareQuery<{ key: string; max: number; now: number; reset_at: number }, { count: number }>(db, (arg) =>
+  const hit = prepareQuery<{ key: string; max: number; now: number; reset_at: number }, { count: number }>(handle, (arg) =>
     db
       .insertInto('rate_limits')
       .values({ key: arg('key'), count: 1, reset_at: arg('reset_at') })
@@ -24,10 +24,10 @@ export function createDatabaseLimiter(handle: DatabaseHandle): Limiter {
       )
       .returning('count'),
   );
-  const resetAt = prepareQuery<{ key: string }, { reset_at: number }>(db, (arg) =>
+  const resetAt = prepareQuery<{ key: string }, { reset_at: number }>(handle, (arg) =>
     db.selectFrom('rate_limits').select('reset_at').where('key', '=', arg('key')),
   );
-  const refund = prepareQuery<{ key: string; now: number }, never>(db, (arg) =>
+  const refund = prepareQuery<{ key: string; now: number }, never>(handle, (arg) =>
     db
       .updateTable('rate_limits')
       .set((eb) => ({ count: eb('count', '-', 1) }))
@@ -35,7 +35,7 @@ export function createDatabaseLimiter(handle: DatabaseHandle): Limiter {
       .where('count', '>', 0)
       .where('reset_at', '>', arg('now')),
   );
-  const sweep = prepareQuery<{ now: number }, never>(db, (arg) => db.deleteFrom('rate_limits').where('reset_at', '<=', arg('now')));
+  const sweep = prepareQuery<{ now: number }, never>(handle, (arg) => db.deleteFrom('rate_limits').where('reset_at', '<=', arg('now')));
 
   return {
     async hit(key, max, windowMs, nowMs) {

@@ -3,6 +3,7 @@
 // (on SQLite, with the statement cache in database.ts) the SQL text stays the same, so the
 // database's prepared statement is reused too.
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import type { DatabaseHandle } from './database.js';
 import type { Database } from './schema.js';
 
 // A value no caller can send: it marks where a named argument goes in the compiled parameters.
@@ -10,6 +11,12 @@ const MARK = '\u0000arg:';
 
 type Slot = { name: string } | { value: unknown };
 
+const WRITE = /^\s*(insert|update|delete)\b/i;
+
+/**
+ * Run on the database, a write resolves only once it is committed (durable); run on a transaction
+ * (`executor`), the caller waits for the transaction's commit instead.
+ */
 export interface PreparedQuery<Args, Row> {
   /** Rows of a select or of a RETURNING clause; on `executor` (a transaction) when given. */
   execute(args: Args, executor?: Kysely<Database>): Promise<Row[]>;
@@ -18,10 +25,12 @@ export interface PreparedQuery<Args, Row> {
 }
 
 export function prepareQuery<Args extends Record<string, unknown>, Row>(
-  db: Kysely<Database>,
+  handle: DatabaseHandle,
   build: (arg: <K extends keyof Args & string>(name: K) => Args[K]) => Compilable<Row>,
 ): PreparedQuery<Args, Row> {
+  const { db } = handle;
   const compiled = build((name) => `${MARK}${name}` as never).compile();
+  const write = WRITE.test(compiled.sql);
   const slots: Slot[] = compiled.parameters.map((value) =>
     typeof value === 'string' && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value },
   );
@@ -31,12 +40,18 @@ export function prepareQuery<Args extends Record<string, unknown>, Row>(
       slots.map((slot) => ('name' in slot ? args[slot.name] : slot.value)),
     );
 
+  async function executeQuery(args: Args, executor: Kysely<Database> | undefined) {
+    const result = await (executor ?? db).executeQuery<Row>(bind(args));
+    if (write && executor === undefined) await handle.durable();
+    return result;
+  }
+
   return {
-    async execute(args, executor = db) {
-      return (await executor.executeQuery<Row>(bind(args))).rows;
+    async execute(args, executor) {
+      return (await executeQuery(args, executor)).rows;
     },
-    async run(args, executor = db) {
-      return Number((await executor.executeQuery(bind(args))).numAffectedRows ?? 0n);
+    async run(args, executor) {
+      return Number((await executeQuery(args, executor)).numAffectedRows ?? 0n);
     },
   };
 }

@@ -11,25 +11,26 @@ type ProfileColumn = 'reg_name' | 'reg_username' | 'reg_email' | 'reg_phone_e164
 type ChallengeRow = Selectable<OtpChallengesTable>;
 type KeyArgs = { identifier: string; purpose: Purpose; code_hash: string };
 
-function prepareQueries(db: Kysely<Database>) {
+function prepareQueries(handle: DatabaseHandle) {
+  const { db } = handle;
   const keep = (column: ProfileColumn) => sql<string | null>`coalesce(excluded.${sql.ref(column)}, otp_challenges.${sql.ref(column)})`;
   return {
-    customerById: prepareQuery<{ id: number }, Selectable<CustomersTable>>(db, (arg) =>
+    customerById: prepareQuery<{ id: number }, Selectable<CustomersTable>>(handle, (arg) =>
       db.selectFrom('customers').selectAll().where('id', '=', arg('id')),
     ),
     // Only a verified phone or email identifies an account.
-    customerByPhone: prepareQuery<{ phone: string }, Selectable<CustomersTable>>(db, (arg) =>
+    customerByPhone: prepareQuery<{ phone: string }, Selectable<CustomersTable>>(handle, (arg) =>
       db.selectFrom('customers').selectAll().where('phone_e164', '=', arg('phone')).where('phone_validate', '=', 1),
     ),
-    customerByEmail: prepareQuery<{ email: string }, Selectable<CustomersTable>>(db, (arg) =>
+    customerByEmail: prepareQuery<{ email: string }, Selectable<CustomersTable>>(handle, (arg) =>
       db.selectFrom('customers').selectAll().where('email', '=', arg('email')).where('email_validate', '=', 1),
     ),
-    usernameTaken: prepareQuery<{ username: string }, { id: number }>(db, (arg) =>
+    usernameTaken: prepareQuery<{ username: string }, { id: number }>(handle, (arg) =>
       db.selectFrom('customers').select('id').where(sql`lower(username)`, '=', sql`lower(${arg('username')})`),
     ),
     // One live code per identifier and purpose: a new code replaces the old one and its attempts;
     // profile fields a resend leaves out keep what /register said.
-    saveChallenge: prepareQuery<ChallengeRow, never>(db, (arg) =>
+    saveChallenge: prepareQuery<ChallengeRow, never>(handle, (arg) =>
       db
         .insertInto('otp_challenges')
         .values({
@@ -63,11 +64,11 @@ function prepareQueries(db: Kysely<Database>) {
           })),
         ),
     ),
-    challenge: prepareQuery<{ identifier: string; purpose: Purpose }, Selectable<OtpChallengesTable>>(db, (arg) =>
+    challenge: prepareQuery<{ identifier: string; purpose: Purpose }, Selectable<OtpChallengesTable>>(handle, (arg) =>
       db.selectFrom('otp_challenges').selectAll().where('identifier', '=', arg('identifier')).where('purpose', '=', arg('purpose')),
     ),
     phoneChallengesByNational: prepareQuery<{ national: string; stripped: string; purpose: Purpose }, Selectable<OtpChallengesTable>>(
-      db,
+      handle,
       (arg) =>
         db
           .selectFrom('otp_challenges')
@@ -78,7 +79,7 @@ function prepareQueries(db: Kysely<Database>) {
     ),
     // Single use: a conditional delete that exactly one caller can win, and only while the hash
     // still matches (not replaced), the code is unexpired and attempts are left.
-    consume: prepareQuery<KeyArgs & { max: number; now: number }, { identifier: string }>(db, (arg) =>
+    consume: prepareQuery<KeyArgs & { max: number; now: number }, { identifier: string }>(handle, (arg) =>
       db
         .deleteFrom('otp_challenges')
         .where('identifier', '=', arg('identifier'))
@@ -89,7 +90,7 @@ function prepareQueries(db: Kysely<Database>) {
         .returning('identifier'),
     ),
     // Guarded increment: of parallel wrong guesses at most `max` count.
-    failedAttempt: prepareQuery<KeyArgs & { max: number }, { attempts: number }>(db, (arg) =>
+    failedAttempt: prepareQuery<KeyArgs & { max: number }, { attempts: number }>(handle, (arg) =>
       db
         .updateTable('otp_challenges')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
@@ -100,17 +101,17 @@ function prepareQueries(db: Kysely<Database>) {
         .returning('attempts'),
     ),
     // The verified owner wins: unverified claims on the identifier by other accounts are dropped.
-    dropPhoneClaims: prepareQuery<{ phone: string; now: number }, never>(db, (arg) =>
+    dropPhoneClaims: prepareQuery<{ phone: string; now: number }, never>(handle, (arg) =>
       db
         .updateTable('customers')
         .set({ phone_e164: null, phone_national: null, country_code: null, updated_at: arg('now') })
         .where('phone_e164', '=', arg('phone'))
         .where('phone_validate', '=', 0),
     ),
-    dropEmailClaims: prepareQuery<{ email: string; now: number }, never>(db, (arg) =>
+    dropEmailClaims: prepareQuery<{ email: string; now: number }, never>(handle, (arg) =>
       db.updateTable('customers').set({ email: null, updated_at: arg('now') }).where('email', '=', arg('email')).where('email_validate', '=', 0),
     ),
-    insertCustomer: prepareQuery<Omit<Selectable<CustomersTable>, 'id' | 'status'>, Selectable<CustomersTable>>(db, (arg) =>
+    insertCustomer: prepareQuery<Omit<Selectable<CustomersTable>, 'id' | 'status'>, Selectable<CustomersTable>>(handle, (arg) =>
       db
         .insertInto('customers')
         .values({
@@ -128,7 +129,7 @@ function prepareQueries(db: Kysely<Database>) {
         })
         .returningAll(),
     ),
-    deleteExpired: prepareQuery<{ before: number }, never>(db, (arg) =>
+    deleteExpired: prepareQuery<{ before: number }, never>(handle, (arg) =>
       db.deleteFrom('otp_challenges').where('expires_at', '<', arg('before')),
     ),
   };
@@ -136,7 +137,7 @@ function prepareQueries(db: Kysely<Database>) {
 
 export function createStore(handle: DatabaseHandle): Store {
   const { db } = handle;
-  const q = prepareQueries(db);
+  const q = prepareQueries(handle);
 
   return {
     async findCustomerById(id) {
@@ -193,7 +194,7 @@ export function createStore(handle: DatabaseHandle): Store {
     async registerCustomer(challenge, customer: NewCustomer) {
       const now = challenge.nowMs;
       try {
-        return await db.transaction().execute(async (trx) => {
+        const created = await db.transaction().execute(async (trx) => {
           const consumed = await q.consume.execute({ ...keyArgs(challenge.key, challenge.codeHash), max: challenge.maxAttempts, now }, trx);
           if (consumed.length === 0) return undefined;
           if (customer.phoneValidated && customer.phone !== null) await q.dropPhoneClaims.run({ phone: customer.phone.e164, now }, trx);
@@ -216,6 +217,9 @@ export function createStore(handle: DatabaseHandle): Store {
           if (row === undefined) throw new Error('INSERT ... RETURNING gave no row');
           return toCustomer(row);
         });
+        // Answered only once the account is committed.
+        await handle.durable();
+        return created;
       } catch (error) {
         const index = uniqueViolation(error);
         if (index === undefined) throw error;

@@ -1,0 +1,121 @@
+// Group commit for SQLite: the writes of all requests that run in one turn of the event loop go
+// into one transaction, committed on the next turn; each request is answered only after the
+// commit that holds its writes (await `durable()`), so nothing acknowledged can be lost.
+// One commit per turn instead of one per statement: the per-commit cost (WAL frames written,
+// locks taken and released) is shared by every request in the turn.
+import type SQLite from 'better-sqlite3';
+
+const WRITE = /^\s*(insert|update|delete|replace|create|drop|alter)\b/i;
+// Kysely's SQLite transactions (registration) become a savepoint inside the open batch.
+const SAVEPOINT = 'kysely_tx';
+
+export interface GroupCommit {
+  /** Kysely's view of the database: statements that join the open batch. */
+  prepare(text: string): SQLite.Statement;
+  /** Resolves when everything written so far is committed (rejects if that commit failed). */
+  durable(): Promise<void>;
+  /** Commits what is pending, then closes. */
+  close(): void;
+}
+
+interface Batch {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** A guard, not a tuning knob: the service has a few dozen distinct statements. */
+const MAX_CACHED_STATEMENTS = 500;
+
+export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
+  const begin = sqlite.prepare('begin');
+  const commit = sqlite.prepare('commit');
+  let batch: Batch | undefined;
+  let savepointOpen = false;
+
+  function openBatch(): void {
+    if (batch !== undefined) return;
+    begin.run();
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<void>((ok, fail) => {
+      resolve = ok;
+      reject = fail;
+    });
+    promise.catch(() => {}); // a failure is reported to each waiter through durable()
+    batch = { promise, resolve, reject };
+    setImmediate(commitBatch);
+  }
+
+  function commitBatch(): void {
+    const current = batch;
+    if (current === undefined) return;
+    // A registration transaction spans awaits; the batch waits for it to finish.
+    if (savepointOpen) {
+      setImmediate(commitBatch);
+      return;
+    }
+    batch = undefined;
+    try {
+      commit.run();
+      current.resolve();
+    } catch (error) {
+      if (sqlite.inTransaction) sqlite.exec('rollback');
+      current.reject(error);
+    }
+  }
+
+  // Statements for transaction control, as Kysely's SQLite driver issues them.
+  const control = new Map<string, () => void>([
+    ['begin', () => { openBatch(); sqlite.exec(`savepoint ${SAVEPOINT}`); savepointOpen = true; }],
+    ['commit', () => { sqlite.exec(`release ${SAVEPOINT}`); savepointOpen = false; }],
+    ['rollback', () => { sqlite.exec(`rollback to ${SAVEPOINT}; release ${SAVEPOINT}`); savepointOpen = false; }],
+  ]);
+
+  function controlStatement(run: () => void): SQLite.Statement {
+    return { reader: false, run: () => { run(); return { changes: 0, lastInsertRowid: 0 }; } } as unknown as SQLite.Statement;
+  }
+
+  function writeStatement(statement: SQLite.Statement): SQLite.Statement {
+    return {
+      reader: statement.reader,
+      all: (parameters: unknown[]) => {
+        openBatch();
+        return statement.all(parameters);
+      },
+      run: (parameters: unknown[]) => {
+        openBatch();
+        return statement.run(parameters);
+      },
+    } as unknown as SQLite.Statement;
+  }
+
+  // Prepared once per distinct SQL text and reused: Kysely asks for a statement per query, and
+  // the texts are the few fixed ones compiled once in store.ts.
+  const statements = new Map<string, SQLite.Statement>();
+  function statementFor(text: string): SQLite.Statement {
+    const run = control.get(text.trim().toLowerCase());
+    if (run !== undefined) return controlStatement(run);
+    const statement = sqlite.prepare(text);
+    return WRITE.test(text) ? writeStatement(statement) : statement;
+  }
+
+  return {
+    prepare(text) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        if (statements.size >= MAX_CACHED_STATEMENTS) statements.clear();
+        statement = statementFor(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+    durable() {
+      return batch?.promise ?? Promise.resolve();
+    },
+    close() {
+      commitBatch();
+      sqlite.close();
+    },
+  };
+}
