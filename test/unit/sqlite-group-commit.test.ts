@@ -1,0 +1,89 @@
+// Group commit must never answer before the commit: whatever a store call has resolved is visible
+// to another connection (another process) at that moment.
+import Sqlite from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NewChallenge, Store } from '../../src/domain/ports.js';
+import { createDatabase, type DatabaseHandle } from '../../src/store/database.js';
+import { createDatabaseLimiter } from '../../src/store/limiter-db.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { createStore } from '../../src/store/store.js';
+import { freshDatabase, type FreshDatabase } from '../support/backends.js';
+
+const challenge = (identifier: string): NewChallenge => ({
+  identifier,
+  channel: 'phone',
+  purpose: 'register',
+  codeHash: 'a'.repeat(64),
+  expiresAtMs: Date.now() + 600_000,
+  phoneNational: identifier.slice(3),
+  profile: { name: null, username: null, email: null, phone: null },
+});
+
+describe('SQLite group commit', () => {
+  let file: FreshDatabase;
+  let handle: DatabaseHandle;
+  let store: Store;
+  let observer: Sqlite.Database;
+
+  beforeAll(async () => {
+    file = await freshDatabase('sqlite');
+    handle = await createDatabase({ kind: 'sqlite', path: file.url.slice('sqlite:'.length) });
+    await migrateToLatest(handle);
+    store = createStore(handle);
+    observer = new Sqlite(file.url.slice('sqlite:'.length), { readonly: true });
+  });
+
+  afterAll(async () => {
+    observer.close();
+    await handle.close();
+    await file.drop();
+  });
+
+  const committed = (sql: string, ...values: unknown[]) => (observer.prepare(sql).get(...values) as { n: number }).n;
+
+  it('resolves a write only once another connection can see it', async () => {
+    const phones = Array.from({ length: 20 }, (_, i) => `+91987650${String(i).padStart(4, '0')}`);
+    // Twenty writes issued in one turn share a commit; each resolves after it.
+    await Promise.all(
+      phones.map(async (phone) => {
+        await store.saveChallenge(challenge(phone));
+        expect(committed('select count(*) as n from otp_challenges where identifier = ?', phone)).toBe(1);
+      }),
+    );
+  });
+
+  it('resolves a registration only once the account is committed, with other writes in the same turn', async () => {
+    const phone = '+919876512345';
+    await store.saveChallenge(challenge(phone));
+    const limiter = createDatabaseLimiter(handle);
+    const [customer] = await Promise.all([
+      store.registerCustomer(
+        { key: { identifier: phone, purpose: 'register' }, codeHash: 'a'.repeat(64), maxAttempts: 5, nowMs: Date.now() },
+        { email: null, emailValidated: false, phone: { e164: phone, national: '9876512345', countryCode: '+91' }, phoneValidated: true, name: null, username: null },
+      ),
+      limiter.hit('cooldown:login:+919876500000', 1, 60_000, Date.now()),
+      store.saveChallenge(challenge('+919876599999')),
+    ]);
+    expect(customer?.phoneE164).toBe(phone);
+    expect(committed('select count(*) as n from customers where phone_e164 = ?', phone)).toBe(1);
+    expect(committed('select count(*) as n from otp_challenges where identifier = ?', phone)).toBe(0);
+  });
+
+  it('rolls back a failed registration alone, keeping the batch it shared', async () => {
+    const phone = '+919876512345'; // registered above: the insert hits the unique index
+    await store.saveChallenge(challenge(phone));
+    const other = '+919876577777';
+    const results = await Promise.allSettled([
+      store.registerCustomer(
+        { key: { identifier: phone, purpose: 'register' }, codeHash: 'a'.repeat(64), maxAttempts: 5, nowMs: Date.now() },
+        { email: null, emailValidated: false, phone: { e164: phone, national: '9876512345', countryCode: '+91' }, phoneValidated: true, name: null, username: null },
+      ),
+      store.saveChallenge(challenge(other)),
+    ]);
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: { code: 'ALREADY_REGISTERED' } });
+    expect(results[1].status).toBe('fulfilled');
+    expect(committed('select count(*) as n from otp_challenges where identifier = ?', other)).toBe(1);
+    // The code was not consumed: the registration's savepoint was rolled back as a whole.
+    expect(committed('select count(*) as n from otp_challenges where identifier = ?', phone)).toBe(1);
+  });
+});
