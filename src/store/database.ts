@@ -83,10 +83,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
   const groupCommit = createGroupCommit(sqlite);
   const database = {
     prepare: (text: string) => groupCommit.prepare(text),
-    close: () => {
-      checkpointer.stop();
-      groupCommit.close();
-    },
+    close: () => groupCommit.close(),
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   // SQLite's own write lock (with busy_timeout) serialises a second process's migration.
@@ -95,7 +92,10 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
     dialect: 'sqlite',
     withMigrationLock: (work) => work(),
     durable: () => groupCommit.durable(),
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      await checkpointer.stop();
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 // Copies the SQLite write-ahead log into the database file from a worker thread, on its own
 // connection, so that work (page copies and an fsync) never blocks the event loop serving requests.
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -26,12 +27,24 @@ parentPort.on('message', () => {
 `;
 
 export interface Checkpointer {
-  stop(): void;
+  /** Resolves once the worker has closed its connection and exited. */
+  stop(): Promise<void>;
 }
 
 export function startCheckpointer(path: string, intervalMs: number): Checkpointer {
   const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, intervalMs, driverPath } });
   worker.unref();
-  return { stop: () => worker.postMessage('stop') };
+  // A worker that fails (it could not open the file, say) only means the main connection's
+  // autocheckpoint does the work, as it would without the worker.
+  worker.on('error', () => {});
+  const exited = once(worker, 'exit').catch(() => undefined);
+  return {
+    async stop() {
+      // Referenced again so the process waits for the worker's exit instead of ending under it.
+      worker.ref();
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
 }
