@@ -60,20 +60,41 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
       commit.run();
       current.resolve();
     } catch (error) {
+      // Every waiter of this batch hears the failure; none was answered yet.
       if (sqlite.inTransaction) sqlite.exec('rollback');
       current.reject(error);
     }
   }
 
+  function beginSavepoint(): void {
+    openBatch();
+    sqlite.exec(`savepoint ${SAVEPOINT}`);
+    savepointOpen = true;
+  }
+
+  // The flag drops first: should SQLite refuse (it rolled the whole batch back itself on a fatal
+  // error), the batch must not wait for a savepoint that is gone.
+  function endSavepoint(sqlText: string): void {
+    savepointOpen = false;
+    sqlite.exec(sqlText);
+  }
+
   // Statements for transaction control, as Kysely's SQLite driver issues them.
   const control = new Map<string, () => void>([
-    ['begin', () => { openBatch(); sqlite.exec(`savepoint ${SAVEPOINT}`); savepointOpen = true; }],
-    ['commit', () => { sqlite.exec(`release ${SAVEPOINT}`); savepointOpen = false; }],
-    ['rollback', () => { sqlite.exec(`rollback to ${SAVEPOINT}; release ${SAVEPOINT}`); savepointOpen = false; }],
+    ['begin', beginSavepoint],
+    ['commit', () => endSavepoint(`release ${SAVEPOINT}`)],
+    ['rollback', () => endSavepoint(`rollback to ${SAVEPOINT}; release ${SAVEPOINT}`)],
   ]);
 
   function controlStatement(run: () => void): SQLite.Statement {
-    return { reader: false, run: () => { run(); return { changes: 0, lastInsertRowid: 0 }; } } as unknown as SQLite.Statement;
+    const result = { changes: 0, lastInsertRowid: 0 };
+    return {
+      reader: false,
+      run: () => {
+        run();
+        return result;
+      },
+    } as unknown as SQLite.Statement;
   }
 
   function writeStatement(statement: SQLite.Statement): SQLite.Statement {
