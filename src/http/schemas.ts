@@ -43,11 +43,7 @@ export function buildSchemas(otpLength: number) {
 }
 
 export type Schemas = ReturnType<typeof buildSchemas>;
-export type RequestBody = Static<Schemas['RequestBody']>;
 export type RegisterBody = Static<Schemas['RegisterBody']>;
-export type VerifyBody = Static<Schemas['VerifyBody']>;
-export type PhoneRegisterBody = Static<Schemas['PhoneRegisterBody']>;
-export type PhoneVerifyBody = Static<Schemas['PhoneVerifyBody']>;
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
