@@ -1,4 +1,5 @@
 // npm run migrate: bring the database named by DATABASE_URL up to date, then exit.
+import './supported-node.js'; // first: refuses an unsupported Node.js before anything else loads
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';

@@ -1,4 +1,5 @@
 // loadConfig(process.env) -> composeApp -> listen; closes gracefully on SIGTERM/SIGINT.
+import './supported-node.js'; // first: refuses an unsupported Node.js before anything else loads
 import { ConfigError, loadConfig } from './config.js';
 import { composeApp } from './compose.js';
 import { developmentJwtSecret } from './dev-secret.js';
