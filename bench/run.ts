@@ -9,6 +9,7 @@
 // BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres; "off" skips PostgreSQL),
 // BENCH_SEED_RATE (20000: existing customers are seeded for this many logins/s over a run),
 // BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+import '../src/supported-node.js'; // first: refuses an unsupported Node.js before anything else loads
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { DatabaseConfig } from '../src/config.js';
 import { runLoad, type LoadOptions, type LoadResult } from './measure.js';
-import { distPath, firstLine, freePort, killAllChildren, peakRssMb, spawnNode, waitForHealthy, type Spawned } from './processes.js';
+import { loadTestServiceEnv, readCodes, startFakeTwilio, type FakeTwilio } from './fake-twilio-process.js';
+import { distPath, freePort, killAllChildren, peakRssMb, spawnNode, waitForHealthy, type Spawned } from './processes.js';
 import { createScratchDatabase, e164, seedCustomers } from './seed.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -52,7 +54,6 @@ const RANGES = { sqliteLogin: 9_000_000_000, sqliteRegister: 9_600_000_000, post
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const SERVER_SCRIPT = distPath('../src/server.js');
 const BASELINE_SCRIPT = distPath('./baseline-server.js');
-const FAKE_TWILIO_SCRIPT = distPath('../test/support/fake-twilio.js');
 
 const benchStarted = Date.now();
 const elapsed = (): string => `${((Date.now() - benchStarted) / 1000).toFixed(0).padStart(3)}s`;
@@ -117,27 +118,6 @@ function gitDescription(): { commit: string; dirty: boolean } | undefined {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-interface FakeTwilio {
-  proc: Spawned;
-  url: string;
-  accountSid: string;
-  authToken: string;
-}
-
-async function startFakeTwilio(): Promise<FakeTwilio> {
-  const accountSid = `AC${randomBytes(16).toString('hex')}`;
-  const authToken = randomBytes(16).toString('hex');
-  const proc = spawnNode({
-    name: 'fake Twilio',
-    script: FAKE_TWILIO_SCRIPT,
-    args: ['--port', '0', '--account-sid', accountSid, '--auth-token', authToken],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
-  });
-  const line = await firstLine(proc);
-  const { url } = JSON.parse(line) as { url: string };
-  return { proc, url, accountSid, authToken };
-}
-
 interface Service {
   name: string;
   database: 'sqlite' | 'postgres';
@@ -181,24 +161,7 @@ async function startService(
   logPath: string,
 ): Promise<Service> {
   const port = await freePort();
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    NODE_ENV: 'production',
-    JWT_SECRET: randomBytes(36).toString('base64url'), // 48 characters
-    DATABASE_URL: databaseUrl,
-    SMS_PROVIDER: 'twilio',
-    TWILIO_API_BASE_URL: twilio.url,
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_FROM: '+15005550006',
-    EMAIL_PROVIDER: 'console',
-    ALLOW_CONSOLE_DELIVERY: 'true',
-    // All bench traffic comes from one address: the per-address limit would refuse it.
-    RATE_LIMIT_IP_MAX: '0',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-  };
+  const env = loadTestServiceEnv({ databaseUrl, twilio, port });
   serviceEnvShown ??= Object.fromEntries(
     Object.entries(env)
       .filter(([key]) => key !== 'PATH')
@@ -373,27 +336,6 @@ function requestOtpLoad(
     },
     pids: { ...service.pids, twilio: twilio.proc.pid },
   });
-}
-
-/** Reads the codes the fake Twilio holds for these numbers, many per request. */
-async function readCodes(twilio: FakeTwilio, numbers: string[]): Promise<Array<{ to: string; code: string }>> {
-  const found: Array<{ to: string; code: string }> = [];
-  const batch = 2000; // well under the fake's 64 KiB request limit
-  for (let start = 0; start < numbers.length; start += batch) {
-    const slice = numbers.slice(start, start + batch);
-    const response = await fetch(`${twilio.url}/_fake/codes`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ to: slice }),
-    });
-    if (response.status !== 200) throw new Error(`fake Twilio /_fake/codes answered ${response.status}: ${await response.text()}`);
-    const { codes } = (await response.json()) as { codes: Record<string, string> };
-    for (const to of slice) {
-      const code = codes[to];
-      if (code !== undefined) found.push({ to, code });
-    }
-  }
-  return found;
 }
 
 const TOKEN = /"access_token":"([^"]+)"/;
