@@ -1,9 +1,11 @@
-// npm run soak: the built service, in production mode on a fresh SQLite file, under a few thousand
+// npm run soak: first the SQLite driver probe (sqlite-gc-probe.ts: statements collected on this
+// Node), then the built service, in production mode on a fresh SQLite file, under a few thousand
 // mixed requests with a full garbage collection forced inside it between batches; then SIGTERM.
-// Passes when every answer is the expected one, the process is alive after every batch, and it
-// exits 0 on SIGTERM. Run it on each supported Node (the CI does) to catch native-module breakage
+// Passes when the probe exits 0, every answer is the expected one, the process is alive after
+// every batch, and it exits 0 on SIGTERM. Run it on each supported Node (the CI does) to catch native-module breakage
 // such as better-sqlite3 12 aborting on Node 24. Traffic goes to 127.0.0.1 only and is bounded.
 import '../src/supported-node.js';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,7 +81,17 @@ async function batch(base: string, twilioCodes: (numbers: string[]) => Promise<M
   });
 }
 
+/** The driver probe (sqlite-gc-probe.ts) in its own process: a native abort must not take the soak with it. */
+function driverProbe(): boolean {
+  const probe = spawnSync(process.execPath, ['--expose-gc', distPath('./sqlite-gc-probe.js')], { encoding: 'utf8', timeout: 60_000 });
+  const outcome = probe.signal === null ? `exit ${probe.status}` : `signal ${probe.signal}`;
+  console.log(`soak: ${probe.stdout.trim() || 'sqlite driver probe'} (${outcome})`);
+  if (probe.status !== 0) console.error(probe.stderr.slice(0, 2000));
+  return probe.status === 0;
+}
+
 async function main(): Promise<number> {
+  if (!driverProbe()) return 1;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'customer-auth-soak-'));
   try {
     const twilio = await startFakeTwilio();
