@@ -43,9 +43,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>, stream?: Destinat
 export async function composeApp(config: Config & { jwtSecret: string }, options: ComposeOptions = {}): Promise<Composed> {
   const logger = createLogger(config, options.logStream);
   const clock = options.clock ?? systemClock;
-  if (config.appDebug && config.production) {
-    logger.warn('APP_DEBUG is on in production: a code whose delivery fails is returned in the API answer');
-  }
+  for (const warning of config.warnings) logger.warn(warning);
 
   const database = await createDatabase(config.database);
   if (config.migrateOnStart) await migrateToLatest(database);

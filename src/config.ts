@@ -1,11 +1,23 @@
 // Every environment variable the service reads, with its doc and default, in one table.
 // loadConfig() is the only place process.env is read; a bad value stops start-up naming the variable.
+// The rules that judge settings together (production safety) live in config-rules.ts.
+import { inspect } from 'node:util';
+import { productionShapedSetting, secretWeakness, unsafeOtpSettings } from './config-rules.js';
+import { withoutCredentials, withoutUrlCredentials } from './credentials.js';
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
     super(`Invalid configuration: ${variable} ${problem}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * What an entry point prints when start-up fails: a ConfigError's sentence alone, anything else in
+ * full but with the credentials of every URL in it hidden (a driver's error may quote DATABASE_URL).
+ */
+export function describeStartupError(error: unknown): string {
+  return error instanceof ConfigError ? error.message : withoutUrlCredentials(inspect(error));
 }
 
 type Env = Record<string, string | undefined>;
@@ -63,7 +75,8 @@ export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
   | { kind: 'postgres'; url: string; poolMax: number };
 
-function database(env: Env): DatabaseConfig {
+/** The database settings alone: also what `npm run migrate` reads, which needs nothing else. */
+export function database(env: Env): DatabaseConfig {
   const raw = str(env, 'DATABASE_URL') ?? 'sqlite:./data/customer-auth.db';
   const poolMax = int(env, 'DATABASE_POOL_MAX', 10, 1, 1000);
   if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) return { kind: 'postgres', url: raw, poolMax };
@@ -72,14 +85,15 @@ function database(env: Env): DatabaseConfig {
     if (path === '') throw new ConfigError('DATABASE_URL', 'names no SQLite file (use sqlite:./data/customer-auth.db)');
     return { kind: 'sqlite', path };
   }
-  throw new ConfigError('DATABASE_URL', `must start with sqlite:, postgres:// or postgresql://, got "${raw}"`);
+  throw new ConfigError('DATABASE_URL', `must start with sqlite:, postgres:// or postgresql://, got "${withoutCredentials(raw)}"`);
 }
 
 export type SmsProvider = 'console' | 'twilio';
 export type EmailProvider = 'console' | 'smtp';
 
 export function loadConfig(env: Env) {
-  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development')!;
+  const explicitNodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], undefined);
+  const nodeEnv = explicitNodeEnv ?? 'development';
   const production = nodeEnv === 'production';
   const allowConsoleDelivery = bool(env, 'ALLOW_CONSOLE_DELIVERY', false);
 
@@ -92,11 +106,9 @@ export function loadConfig(env: Env) {
     if (emailProvider === 'console') throw new ConfigError('EMAIL_PROVIDER', 'is console in production; set ALLOW_CONSOLE_DELIVERY=true to allow it');
   }
 
-  const jwtSecret = str(env, 'JWT_SECRET');
-  if (jwtSecret === undefined && production) throw new ConfigError('JWT_SECRET', 'must be set in production');
-  if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
-  const otpSecret = str(env, 'OTP_SECRET');
-  if (otpSecret !== undefined && otpSecret.length < 32) throw new ConfigError('OTP_SECRET', 'must be at least 32 characters');
+  const jwtSecret = secret(env, 'JWT_SECRET', production);
+  if (jwtSecret === undefined && production) throw new ConfigError('JWT_SECRET', 'must be set in production; make one with: openssl rand -base64 48');
+  const otpSecret = secret(env, 'OTP_SECRET', production);
 
   const defaultCountry = str(env, 'DEFAULT_COUNTRY')?.toUpperCase();
   if (defaultCountry !== undefined && !/^[A-Z]{2}$/.test(defaultCountry)) {
@@ -172,12 +184,22 @@ export function loadConfig(env: Env) {
     },
     /** DELIVERY_TIMEOUT_MS, default 10000: every provider call gives up after this. */
     deliveryTimeoutMs: int(env, 'DELIVERY_TIMEOUT_MS', 10000, 100, 120_000),
-    /** APP_DEBUG, default false: when delivery fails, answer 200 with the code in data.otp. */
+    /** APP_DEBUG, default false: when delivery fails, answer 200 with the code in data.otp (refused in production). */
     appDebug: bool(env, 'APP_DEBUG', false),
+    /** ALLOW_UNSAFE_OTP_SETTINGS, default false: lets production run with the OTP settings config-rules.ts calls unsafe. */
+    allowUnsafeOtpSettings: bool(env, 'ALLOW_UNSAFE_OTP_SETTINGS', false),
+    /** What start-up should log as warnings (the logger does not exist yet here). */
+    warnings: [] as string[],
     /** CLEANUP_INTERVAL_SECONDS, default 60: how often expired codes are deleted. */
     cleanupIntervalSeconds: int(env, 'CLEANUP_INTERVAL_SECONDS', 60, 1, 24 * 3600),
   };
 
+  if (explicitNodeEnv === undefined) {
+    const shaped = productionShapedSetting({ ...config, databaseKind: config.database.kind });
+    if (shaped !== undefined) {
+      throw new ConfigError('NODE_ENV', `is unset, but ${shaped} is a production setting: set NODE_ENV=production (or NODE_ENV=development to run it locally)`);
+    }
+  }
   if (config.smsProvider === 'twilio') {
     if (!config.twilio.accountSid) throw new ConfigError('TWILIO_ACCOUNT_SID', 'must be set when SMS_PROVIDER=twilio');
     if (!config.twilio.authToken) throw new ConfigError('TWILIO_AUTH_TOKEN', 'must be set when SMS_PROVIDER=twilio');
@@ -189,7 +211,24 @@ export function loadConfig(env: Env) {
     if (!config.smtp.url) throw new ConfigError('SMTP_URL', 'must be set when EMAIL_PROVIDER=smtp');
     if (!config.smtp.from) throw new ConfigError('EMAIL_FROM', 'must be set when EMAIL_PROVIDER=smtp');
   }
+  if (production) {
+    // A debug answer carries the code to whoever asked: in production that is account takeover.
+    if (config.appDebug) throw new ConfigError('APP_DEBUG', 'must not be true in production: it puts codes in API answers when delivery fails');
+    for (const { variable, problem } of unsafeOtpSettings(config)) {
+      if (!config.allowUnsafeOtpSettings) throw new ConfigError(variable, `${problem}; production refuses it unless ALLOW_UNSAFE_OTP_SETTINGS=true`);
+      config.warnings.push(`${variable} ${problem} (allowed by ALLOW_UNSAFE_OTP_SETTINGS=true)`);
+    }
+  }
   return config;
+}
+
+/** A signing or HMAC key: at least 32 bytes, and in production not obviously weak (config-rules.ts). */
+function secret(env: Env, name: string, production: boolean): string | undefined {
+  const value = str(env, name);
+  if (value === undefined) return undefined;
+  const weakness = secretWeakness(value, { production });
+  if (weakness !== undefined) throw new ConfigError(name, weakness);
+  return value;
 }
 
 export type Config = ReturnType<typeof loadConfig>;

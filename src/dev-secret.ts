@@ -1,14 +1,46 @@
 // Development only: a JWT secret generated once and kept on disk, so tokens survive restarts
 // without anyone having to configure a secret. Production refuses to start without JWT_SECRET.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from './config.js';
 
+/** The length the file's secret must have: the same floor as a configured JWT_SECRET in development. */
+const MIN_SECRET_CHARACTERS = 32;
+
+/**
+ * The secret in `<directory>/jwt-secret`, made (mode 0600) when the file does not exist. A file
+ * that is shorter than 32 characters (tokens signed with a 1-character key are forgeable), or that
+ * other users may read or write, stops start-up with the fix to apply: a file is never rewritten
+ * or re-permissioned behind its owner's back.
+ */
 export function developmentJwtSecret(directory: string): string {
-  const file = join(directory, 'jwt-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(directory, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
+  const file = resolve(directory, 'jwt-secret');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(directory, { recursive: true });
+    const secret = randomBytes(32).toString('base64url');
+    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    return secret;
+  }
+  try {
+    // Windows has no permission bits to judge (stat reports 0666 for every writable file).
+    const mode = fstatSync(fd).mode & 0o777;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      throw new ConfigError('JWT_SECRET', `is unset and the development secret file ${file} is open to other users (mode 0${mode.toString(8)}): run chmod 600 ${file}`);
+    }
+    const secret = readFileSync(fd, 'utf8').trim();
+    if (secret.length < MIN_SECRET_CHARACTERS) {
+      throw new ConfigError(
+        'JWT_SECRET',
+        `is unset and the development secret file ${file} holds ${secret.length} characters, fewer than ${MIN_SECRET_CHARACTERS}: delete the file to have a new secret made, or set JWT_SECRET`,
+      );
+    }
+    return secret;
+  } finally {
+    closeSync(fd);
+  }
 }

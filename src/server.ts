@@ -1,20 +1,11 @@
 // loadConfig(process.env) -> composeApp -> listen; closes gracefully on SIGTERM/SIGINT.
 import './supported-node.js'; // first: refuses an unsupported Node.js before anything else loads
-import { ConfigError, loadConfig } from './config.js';
+import { describeStartupError, loadConfig } from './config.js';
 import { composeApp } from './compose.js';
 import { developmentJwtSecret } from './dev-secret.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfig(process.env);
   const jwtSecret = config.jwtSecret ?? developmentJwtSecret('./data');
   const { app, logger } = await composeApp({ ...config, jwtSecret });
   if (config.jwtSecret === undefined) {
@@ -41,6 +32,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(describeStartupError(error));
   process.exit(1);
 });

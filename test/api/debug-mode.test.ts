@@ -1,5 +1,6 @@
 // APP_DEBUG=true (the spec's development mode): when delivery fails the answer is 200 with the code
 // in data.otp, and that code verifies; when delivery works the code is never in the answer.
+// Production refuses APP_DEBUG at start (test/api/startup.test.ts); development keeps it.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import {
@@ -19,7 +20,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
   let service: Service;
 
   beforeAll(async () => {
-    service = await startService({ backend, env: { APP_DEBUG: 'true' } });
+    service = await startService({ backend, env: { NODE_ENV: 'development', APP_DEBUG: 'true' } });
   });
 
   afterEach(() => {

@@ -70,6 +70,7 @@ describe('createSenders', () => {
   it('picks the configured provider per channel', async () => {
     const senders = await createSenders(
       loadConfig({
+        NODE_ENV: 'test',
         SMS_PROVIDER: 'twilio',
         TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
         TWILIO_AUTH_TOKEN: 'x',

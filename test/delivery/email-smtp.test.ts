@@ -11,6 +11,7 @@ const MESSAGE = otpMessage({ channel: 'email', purpose: 'register', code: CODE, 
 
 function smtpConfig(url: string) {
   return loadConfig({
+    NODE_ENV: 'test',
     EMAIL_PROVIDER: 'smtp',
     SMTP_URL: url,
     EMAIL_FROM: 'Shop <no-reply@shop.test>',

@@ -16,6 +16,7 @@ const TEXT = otpMessage({ channel: 'phone', purpose: 'login', code: CODE, ttlMin
 
 function twilioConfig(fake: FakeTwilio, env: Record<string, string> = {}) {
   return loadConfig({
+    NODE_ENV: 'test',
     SMS_PROVIDER: 'twilio',
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,

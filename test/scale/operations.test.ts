@@ -1,12 +1,11 @@
 // Operating the service: the migrate command, MIGRATE_ON_START=false, and a database that
 // cannot be reached (health says so, requests get 503 in the envelope, never a crash).
 import { execFile } from 'node:child_process';
-import net from 'node:net';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest, freshDatabase, type FreshDatabase } from '../support/backends.js';
-import { postJson, spawnService } from '../support/process.js';
+import { closedPort, postJson, spawnService } from '../support/process.js';
 import { TEST_JWT_SECRET } from '../support/service.js';
 
 const run = promisify(execFile);
@@ -35,18 +34,9 @@ describe.each(databaseBackends)('npm run migrate on %s', (backend) => {
   });
 });
 
-async function deadPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe('a PostgreSQL that cannot be reached', () => {
   it('answers /health 503 and requests 503 SERVICE_UNAVAILABLE, and keeps running', async () => {
-    const url = `postgres://postgres@127.0.0.1:${await deadPort()}/nowhere`;
+    const url = `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`;
     const service = await spawnService({ DATABASE_URL: url, JWT_SECRET: TEST_JWT_SECRET, MIGRATE_ON_START: 'false' });
     try {
       const health = await fetch(`${service.url}/health`);

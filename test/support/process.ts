@@ -1,6 +1,7 @@
 // Runs the built service (dist/src/server.js, built by `pretest`) as its own process, the way
 // production does, for tests that kill, restart or multiply instances.
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url));
@@ -13,11 +14,21 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnService(env: Record<string, string>, timeoutMs = 15_000): Promise<ServiceProcess> {
+export interface SpawnOptions {
+  timeoutMs?: number;
+  /** The working directory: where a relative ./data (SQLite file, development secret) goes. */
+  cwd?: string;
+}
+
+/** `env` is laid over the defaults below; a variable given as undefined is left unset. */
+export async function spawnService(env: Record<string, string | undefined>, options: SpawnOptions = {}): Promise<ServiceProcess> {
+  const merged = { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
   const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const timeoutMs = options.timeoutMs ?? 15_000;
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -51,4 +62,14 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 15_0
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: response.status, body: await response.json() };
+}
+
+/** A local port nothing listens on (one just closed): a database or relay that cannot be reached. */
+export async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
-const SECRET = 'x'.repeat(40);
+// Strong enough for production: what `openssl rand -base64 48` prints, fixed for the test.
+const SECRET = 'q3V9x+Lr2mZk8TfJpWc0Yd7sHn4uBe6GaXo1Ri5NlQvEjKyMtCwDzSbFhPgIU2/A';
 const TWILIO = { SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+15005550006' };
 const SMTP = { EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtp://127.0.0.1:2525', EMAIL_FROM: 'a@b.test' };
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, ...TWILIO, ...SMTP };
+
+/** The ConfigError loadConfig throws for this environment (fails the test when it starts instead). */
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
 
 describe('loadConfig', () => {
   it('runs in development with no settings at all', () => {
@@ -32,7 +45,7 @@ describe('loadConfig', () => {
     ['sqlite:/var/lib/auth.db', { kind: 'sqlite', path: '/var/lib/auth.db' }],
     ['sqlite:relative/auth.db', { kind: 'sqlite', path: 'relative/auth.db' }],
   ])('reads DATABASE_URL=%s', (url, database) => {
-    expect(loadConfig({ DATABASE_URL: url }).database).toEqual(database);
+    expect(loadConfig({ NODE_ENV: 'development', DATABASE_URL: url }).database).toEqual(database);
   });
 
   it('keeps a setting of 0 as 0 (cooldown off)', () => {
@@ -51,10 +64,10 @@ describe('loadConfig', () => {
     ['OTP_SECRET', { OTP_SECRET: 'short' }],
     ['DEFAULT_COUNTRY', { DEFAULT_COUNTRY: 'India' }],
     ['REDIS_URL', { REDIS_URL: 'http://localhost' }],
-    ['TWILIO_ACCOUNT_SID', { SMS_PROVIDER: 'twilio' }],
-    ['TWILIO_FROM', { SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't' }],
-    ['SMTP_URL', { EMAIL_PROVIDER: 'smtp' }],
-    ['EMAIL_FROM', { EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtp://h' }],
+    ['TWILIO_ACCOUNT_SID', { NODE_ENV: 'test', SMS_PROVIDER: 'twilio' }],
+    ['TWILIO_FROM', { NODE_ENV: 'test', SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't' }],
+    ['SMTP_URL', { NODE_ENV: 'test', EMAIL_PROVIDER: 'smtp' }],
+    ['EMAIL_FROM', { NODE_ENV: 'test', EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtp://h' }],
   ])('stops start-up naming %s when it is bad', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
@@ -78,6 +91,138 @@ describe('loadConfig', () => {
 
     it('starts with real providers and a secret', () => {
       expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...TWILIO, ...SMTP }).production).toBe(true);
+    });
+  });
+
+  describe('with NODE_ENV unset', () => {
+    it.each([
+      ['a real SMS provider', { ...TWILIO }, 'SMS_PROVIDER=twilio'],
+      ['a real email provider', { ...SMTP }, 'EMAIL_PROVIDER=smtp'],
+      ['a PostgreSQL database', { DATABASE_URL: 'postgres://auth:pw@db.internal/auth' }, 'a PostgreSQL DATABASE_URL'],
+      ['a Redis', { REDIS_URL: 'redis://cache.internal:6379' }, 'REDIS_URL'],
+      ['every interface', { HOST: '0.0.0.0' }, 'HOST=0.0.0.0'],
+      ['every IPv6 interface', { HOST: '::' }, 'HOST=::'],
+      ['a LAN address', { HOST: '10.1.2.3' }, 'HOST=10.1.2.3'],
+      ['a host name', { HOST: 'auth.internal' }, 'HOST=auth.internal'],
+    ])('refuses %s, asking for NODE_ENV and naming the setting', (_label, env, named) => {
+      const message = refusal(env);
+      expect(message).toMatch(/^Invalid configuration: NODE_ENV is unset/);
+      expect(message).toContain(named);
+      expect(message).toContain('NODE_ENV=production');
+      expect(message).not.toContain('pw@');
+    });
+
+    it.each([
+      ['nothing set (a fresh clone)', {}],
+      ['HOST=127.0.0.1', { HOST: '127.0.0.1' }],
+      ['another 127/8 address', { HOST: '127.0.0.2' }],
+      ['HOST=::1', { HOST: '::1' }],
+      ['HOST=localhost', { HOST: 'localhost' }],
+      ['a SQLite file elsewhere', { DATABASE_URL: 'sqlite:/tmp/auth.db' }],
+      ['console providers named', { SMS_PROVIDER: 'console', EMAIL_PROVIDER: 'console' }],
+    ])('runs as development with %s', (_label, env) => {
+      expect(loadConfig(env).nodeEnv).toBe('development');
+    });
+
+    it.each(['development', 'test'])('accepts production-shaped settings when NODE_ENV=%s says so', (nodeEnv) => {
+      const env = { NODE_ENV: nodeEnv, ...TWILIO, ...SMTP, DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379', HOST: '0.0.0.0' };
+      expect(loadConfig(env).nodeEnv).toBe(nodeEnv);
+    });
+  });
+
+  describe('APP_DEBUG', () => {
+    it('refuses to start in production with APP_DEBUG=true, naming it', () => {
+      expect(refusal({ ...PRODUCTION, APP_DEBUG: 'true' })).toMatch(/^Invalid configuration: APP_DEBUG must not be true in production/);
+    });
+
+    it.each([
+      ['development', { NODE_ENV: 'development' }],
+      ['NODE_ENV unset', {}],
+      ['test', { NODE_ENV: 'test' }],
+    ])('keeps the spec\'s debug mode in %s', (_label, env) => {
+      expect(loadConfig({ ...env, APP_DEBUG: 'true' }).appDebug).toBe(true);
+    });
+  });
+
+  describe.each(['JWT_SECRET', 'OTP_SECRET'])('%s', (variable) => {
+    it.each([
+      ['31 bytes', 'k7Q2mX9pL4vR8sT1wY6zB3nC5dF0gH2', 'must be at least 32 bytes, got 31'],
+      ['one character repeated', 'a'.repeat(48), 'only 1 distinct characters'],
+      ['a word repeated', 'password'.repeat(6), 'only 7 distinct characters'],
+      ['nine distinct characters in no pattern', '3141592653589793238462643383279512884197', 'only 9 distinct characters'],
+      ['a 10-character pattern repeated', 'ab1cd2ef3g'.repeat(4), 'a shorter string repeated'],
+      ['a 12-character pattern repeated, the last copy cut short', 'Kx7#pQ2!mZ9&'.repeat(3) + 'Kx7#p', 'a shorter string repeated'],
+      ['a random half, then the same half again', 'q3V9x+Lr2mZk8TfJpWc0Yd7sHn4uBe6G'.repeat(2), 'a shorter string repeated'],
+    ])('refuses %s in production, without quoting it', (_label, secret, reason) => {
+      const message = refusal({ ...PRODUCTION, [variable]: secret });
+      expect(message).toContain(`Invalid configuration: ${variable} `);
+      expect(message).toContain(reason);
+      expect(message).toContain('openssl rand -base64 48');
+      expect(message).not.toContain(secret.slice(0, 8));
+    });
+
+    it.each([
+      ['base64 of 48 random bytes', SECRET],
+      ['hex of 32 random bytes (16 distinct characters)', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+      ['a long passphrase', 'correct horse battery staple, then 7 more words!'],
+      ['multi-byte characters, 32 bytes or more', 'ñandú-pingüino-cóndor-ibis-águila'],
+    ])('accepts %s in production', (_label, secret) => {
+      expect(loadConfig({ ...PRODUCTION, [variable]: secret }).production).toBe(true);
+    });
+
+    it('checks only the length in development', () => {
+      expect(refusal({ [variable]: 'k7Q2mX9pL4vR8sT1wY6zB3nC5dF0gH2' })).toContain(`${variable} must be at least 32 bytes`);
+      expect(loadConfig({ [variable]: 'x'.repeat(40) }).nodeEnv).toBe('development');
+    });
+  });
+
+  describe('unsafe OTP settings in production', () => {
+    const unsafe = [
+      ['OTP_LENGTH', '4'],
+      ['OTP_LENGTH', '5'],
+      ['OTP_MAX_ATTEMPTS', '11'],
+      ['OTP_MAX_ATTEMPTS', '100'],
+      ['OTP_RESEND_COOLDOWN_SECONDS', '0'],
+    ] as const;
+
+    it.each(unsafe)('refuses %s=%s unless ALLOW_UNSAFE_OTP_SETTINGS=true', (variable, value) => {
+      const message = refusal({ ...PRODUCTION, [variable]: value });
+      expect(message).toMatch(new RegExp(`^Invalid configuration: ${variable} is ${value}: `));
+      expect(message).toContain('ALLOW_UNSAFE_OTP_SETTINGS=true');
+    });
+
+    it.each(unsafe)('lets ALLOW_UNSAFE_OTP_SETTINGS=true run %s=%s, with a warning for start-up', (variable, value) => {
+      const config = loadConfig({ ...PRODUCTION, [variable]: value, ALLOW_UNSAFE_OTP_SETTINGS: 'true' });
+      expect(config.warnings).toEqual([expect.stringMatching(new RegExp(`^${variable} is ${value}: .*ALLOW_UNSAFE_OTP_SETTINGS=true`))]);
+    });
+
+    it('accepts the limits themselves, with no warning', () => {
+      const config = loadConfig({ ...PRODUCTION, OTP_LENGTH: '6', OTP_MAX_ATTEMPTS: '10', OTP_RESEND_COOLDOWN_SECONDS: '1' });
+      expect(config.warnings).toEqual([]);
+    });
+
+    it('leaves development free to use them, with no warning', () => {
+      const config = loadConfig({ OTP_LENGTH: '4', OTP_MAX_ATTEMPTS: '100', OTP_RESEND_COOLDOWN_SECONDS: '0' });
+      expect(config.warnings).toEqual([]);
+    });
+  });
+
+  describe('URLs in its messages', () => {
+    it.each([
+      ['DATABASE_URL', 'postgress://auth:hunter2-secret@db.internal/auth'],
+      ['DATABASE_URL', 'mysql://auth:hunter2-secret@db.internal/auth'],
+      ['DATABASE_URL', 'postgres:/auth:hunter2-secret@db.internal/auth'],
+      ['DATABASE_URL', 'auth:hunter2-secret@db.internal:5432/auth'],
+      ['DATABASE_URL', 'pg://db.internal/auth?password=hunter2-secret'],
+      ['REDIS_URL', 'http://default:hunter2-secret@cache.internal:6379'],
+      ['REDIS_URL', 'redis://default:hunter2-secret@cache.internal:99999'],
+      ['SMTP_URL', 'http://mailer:hunter2-secret@smtp.internal:587'],
+      ['SMTP_URL', 'smtps://mailer:hunter2-secret@smtp internal:465'],
+      ['TWILIO_API_BASE_URL', 'ftp://AC1:hunter2-secret@api.twilio.test'],
+    ])('names %s without its credentials (%s)', (variable, value) => {
+      const message = refusal({ NODE_ENV: 'test', [variable]: value });
+      expect(message).toContain(variable);
+      expect(message).not.toContain('hunter2');
     });
   });
 });
