@@ -1,22 +1,12 @@
 // The story of the product: ask for a code, receive it, prove it, get a token.
 // Free of HTTP and SQL: everything outside comes in through ports.ts.
 import { AppError, tooSoon } from '../errors.js';
+import { createCodeChecks } from './candidates.js';
 import { customerCanSignIn } from './customers.js';
-import { nationalCandidates, normaliseEmail, parsePhone } from './identifiers.js';
+import { normaliseEmail, parsePhone } from './identifiers.js';
 import { generateCode, type CodeHasher } from './otp.js';
-import type {
-  Challenge,
-  Channel,
-  Clock,
-  Customer,
-  Limiter,
-  Log,
-  PhoneNumber,
-  Purpose,
-  RegistrationProfile,
-  Senders,
-  Store,
-} from './ports.js';
+import type { Challenge, Channel, Clock, Customer, Limiter, Log, PhoneNumber, Purpose, Senders, Store } from './ports.js';
+import { completeProfile, createRegistrations, readProfile, type ProfileInput, type ProfileWarning } from './profiles.js';
 import type { Tokens } from './tokens.js';
 import { otpMessage } from '../delivery/messages.js';
 
@@ -52,13 +42,6 @@ export interface IdentifierInput {
   countryCode?: string | undefined;
 }
 
-export interface ProfileInput {
-  name?: string | undefined;
-  username?: string | undefined;
-  email?: string | undefined;
-  phone?: string | undefined;
-}
-
 export interface CodeRequest extends IdentifierInput {
   purpose: Purpose;
   clientAddress: string;
@@ -78,12 +61,16 @@ export interface CodeVerification extends IdentifierInput {
   purpose: Purpose;
   clientAddress: string;
   otp: string;
+  /** Registration only: fields sent with the verify win over those stored with the code. */
+  profile?: ProfileInput;
 }
 
 export interface SignedIn {
   customer: Customer;
   accessToken: string;
   expiresInSeconds: number;
+  /** Registration only: profile fields stored with the code that could not be applied. */
+  profileWarnings: ProfileWarning[];
 }
 
 interface Target {
@@ -95,6 +82,8 @@ interface Target {
 export function createChallengeService(deps: ChallengeDeps) {
   const { store, limiter, senders, clock, hasher, tokens, log, settings } = deps;
   const ttlMs = settings.otpTtlSeconds * 1000;
+  const codes = createCodeChecks({ store, hasher, settings });
+  const registrations = createRegistrations({ store, maxAttempts: settings.otpMaxAttempts });
 
   async function limitClient(action: 'request' | 'verify', clientAddress: string): Promise<void> {
     if (settings.ipMax === 0) return;
@@ -111,25 +100,10 @@ export function createChallengeService(deps: ChallengeDeps) {
     return { channel: 'phone', identifier: phone.e164, phone };
   }
 
-  function resolveProfile(channel: Channel, countryCode: string | undefined, input: ProfileInput | undefined): RegistrationProfile {
-    const name = input?.name?.trim();
-    return {
-      name: name === undefined || name === '' ? null : name,
-      username: input?.username ?? null,
-      // The other identifier is only a claim until verified: it never signs anyone in.
-      email: channel === 'phone' && input?.email !== undefined ? normaliseEmail(input.email) : null,
-      phone:
-        channel === 'email' && input?.phone !== undefined
-          ? (parsePhone({ number: input.phone, countryCode, defaultCountry: settings.defaultCountry }) ??
-            failPhone())
-          : null,
-    };
-  }
-
   async function requestCode(request: CodeRequest): Promise<CodeSent> {
     await limitClient('request', request.clientAddress);
     const target = resolveTarget(request);
-    const profile = resolveProfile(target.channel, request.countryCode, request.profile);
+    const profile = completeProfile(readProfile(target.channel, request.profile, phoneCountry(request.countryCode)));
 
     const existing = await store.findCustomerByIdentifier(target.channel, target.identifier);
     if (request.purpose === 'register') {
@@ -180,77 +154,31 @@ export function createChallengeService(deps: ChallengeDeps) {
     return sent;
   }
 
-  /**
-   * Finds the pending code. A phone verify may come without country code although the request
-   * had one (the spec's own example): then the one pending code for that national number is it.
-   */
-  async function findChallenge(input: IdentifierInput, purpose: Purpose): Promise<Challenge | undefined> {
-    if (input.channel === 'email') return store.findChallenge(normaliseEmail(input.identifier), purpose);
-    const explicit = parsePhone({ number: input.identifier, countryCode: input.countryCode });
-    if (explicit !== undefined) return store.findChallenge(explicit.e164, purpose);
-
-    const nowMs = clock.now();
-    const pending = await store.findPhoneChallengesByNational(nationalCandidates(input.identifier), purpose);
-    const live = pending.filter((challenge) => challenge.expiresAtMs > nowMs);
-    if (live.length === 1) return live[0];
-    if (live.length === 0 && pending.length === 1) return pending[0];
-    if (settings.defaultCountry === undefined) return undefined;
-    const local = parsePhone({ number: input.identifier, defaultCountry: settings.defaultCountry });
-    return local === undefined ? undefined : store.findChallenge(local.e164, purpose);
-  }
-
   async function verifyCode(verification: CodeVerification): Promise<SignedIn> {
     await limitClient('verify', verification.clientAddress);
-    const challenge = await findChallenge(verification, verification.purpose);
-    if (challenge === undefined) throw new AppError('OTP_NOT_FOUND');
-    const account = challenge.purpose === 'login' ? await accountSigningIn(challenge) : undefined;
+    const sent = readProfile(verification.channel, verification.profile, phoneCountry(verification.countryCode));
     const nowMs = clock.now();
-    await checkCode(challenge, verification.otp, nowMs);
-    const customer = account === undefined ? await createAccount(challenge, nowMs) : await consumeLogin(challenge, account, nowMs);
+    const challenge = await codes.check(verification, verification.purpose, verification.otp, nowMs);
+    const { customer, warnings } =
+      challenge.purpose === 'login'
+        ? { customer: await consumeLogin(challenge, nowMs), warnings: [] }
+        : await registrations.createAccount(challenge, sent, nowMs);
     const issued = await tokens.sign(customer.id, nowMs);
-    return { customer, accessToken: issued.token, expiresInSeconds: issued.expiresInSeconds };
+    return { customer, accessToken: issued.token, expiresInSeconds: issued.expiresInSeconds, profileWarnings: warnings };
   }
 
-  async function accountSigningIn(challenge: Challenge): Promise<Customer> {
+  async function consumeLogin(challenge: Challenge, nowMs: number): Promise<Customer> {
     const customer = await store.findCustomerByIdentifier(challenge.channel, challenge.identifier);
     if (customer === undefined) throw new AppError('ACCOUNT_NOT_FOUND');
     if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
-    return customer;
-  }
-
-  /** Throws unless `otp` is the live code; a wrong one counts against the attempts. */
-  async function checkCode(challenge: Challenge, otp: string, nowMs: number): Promise<void> {
-    const max = settings.otpMaxAttempts;
-    if (challenge.attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
-    if (challenge.expiresAtMs <= nowMs) throw new AppError('OTP_EXPIRED');
-    if (hasher.matches(challenge.codeHash, challenge.purpose, challenge.identifier, otp)) return;
-    const attempts = await store.countFailedAttempt(challenge, challenge.codeHash, max);
-    // The guarded increment is the arbiter: of parallel wrong guesses at most `max` count.
-    if (attempts === undefined || attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
-    const left = max - attempts;
-    throw new AppError('OTP_INVALID', { message: `Invalid OTP. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.` });
-  }
-
-  async function consumeLogin(challenge: Challenge, customer: Customer, nowMs: number): Promise<Customer> {
     // Single use: of parallel verifies of one code exactly one wins this conditional delete.
     const won = await store.consumeChallenge(challenge, challenge.codeHash, settings.otpMaxAttempts, nowMs);
     if (!won) throw new AppError('OTP_NOT_FOUND');
     return customer;
   }
 
-  async function createAccount(challenge: Challenge, nowMs: number): Promise<Customer> {
-    const consume = { key: challenge, codeHash: challenge.codeHash, maxAttempts: settings.otpMaxAttempts, nowMs };
-    const customer = await store.registerCustomer(consume, {
-      email: challenge.channel === 'email' ? challenge.identifier : challenge.profile.email,
-      emailValidated: challenge.channel === 'email',
-      phone: challenge.channel === 'phone' ? phoneOf(challenge) : challenge.profile.phone,
-      phoneValidated: challenge.channel === 'phone',
-      name: challenge.profile.name,
-      username: challenge.profile.username,
-    });
-    // Undefined: a parallel verify of the same code won the consume and made the account.
-    if (customer === undefined) throw new AppError('OTP_NOT_FOUND');
-    return customer;
+  function phoneCountry(countryCode: string | undefined) {
+    return { countryCode, defaultCountry: settings.defaultCountry };
   }
 
   /** The signed-in customer behind a bearer token. */
@@ -268,12 +196,6 @@ export function createChallengeService(deps: ChallengeDeps) {
 
 export type ChallengeService = ReturnType<typeof createChallengeService>;
 
-/** The verified phone of a phone challenge; E.164 is "+" calling code and national number. */
-function phoneOf(challenge: Challenge): PhoneNumber {
-  const countryCode = challenge.identifier.slice(0, challenge.identifier.length - (challenge.phoneNational ?? '').length);
-  return { e164: challenge.identifier, national: challenge.phoneNational ?? '', countryCode };
-}
-
 /**
  * Runs `work` with a signal that aborts after `timeoutMs`. Unlike AbortSignal.timeout, the timer is
  * cleared as soon as the work settles, so a busy instance does not hold one live timer (and its
@@ -287,10 +209,6 @@ async function withTimeout<T>(timeoutMs: number, work: (signal: AbortSignal) => 
   } finally {
     clearTimeout(timer);
   }
-}
-
-function failPhone(): never {
-  throw new AppError('INVALID_PHONE', { message: 'Include the country code of the phone: country_code or a number starting with +' });
 }
 
 /** A provider failure, said without anything the message carried. */

@@ -26,7 +26,7 @@ export interface Customer {
   createdAtMs: number;
 }
 
-/** Optional profile fields a registration carries; applied when the account is created. */
+/** Optional profile fields a registration carries, bound to the code issued with them. */
 export interface RegistrationProfile {
   name: string | null;
   username: string | null;
@@ -78,8 +78,8 @@ export interface Store {
   isUsernameTaken(username: string): Promise<boolean>;
 
   /**
-   * Replaces any live challenge for the same identifier and purpose (one live code each). Profile
-   * fields the new request leaves out keep their earlier values (a resend carries none).
+   * Replaces any challenge for the same identifier and purpose (one live code each), profile
+   * fields included: the fields stored are exactly the new request's, never merged with earlier ones.
    */
   saveChallenge(challenge: NewChallenge): Promise<void>;
   findChallenge(identifier: string, purpose: Purpose): Promise<Challenge | undefined>;

@@ -40,6 +40,7 @@ export function signedInJson(signedIn: SignedIn, purpose: Purpose) {
       access_token: signedIn.accessToken,
       token_type: 'bearer' as const,
       expires_in: signedIn.expiresInSeconds,
+      ...(signedIn.profileWarnings.length === 0 ? {} : { profile_warnings: signedIn.profileWarnings }),
     },
   };
 }

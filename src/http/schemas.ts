@@ -28,8 +28,10 @@ export function buildSchemas(otpLength: number) {
     RequestBody: Type.Object(identify, { additionalProperties: false }),
     /** login-api-v2: /register, /resend-registration-otp (phone: an unverified phone for an email registration) */
     RegisterBody: Type.Object({ ...identify, ...profile, phone: Type.Optional(PhoneText) }, { additionalProperties: false }),
-    /** login-api-v2: /verify-login-otp, /verify-registration-otp */
+    /** login-api-v2: /verify-login-otp */
     VerifyBody: Type.Object({ ...identify, otp: Otp }, { additionalProperties: false }),
+    /** login-api-v2: /verify-registration-otp; profile fields sent here win over those sent with the code */
+    RegisterVerifyBody: Type.Object({ ...identify, otp: Otp, ...profile, phone: Type.Optional(PhoneText) }, { additionalProperties: false }),
     /** SAL-27: /customer/login/request-otp */
     PhoneRequestBody: Type.Object({ phone: PhoneText, country_code: Type.Optional(CountryCode) }, { additionalProperties: false }),
     /** SAL-27: /customer/register/request-otp */
@@ -37,13 +39,19 @@ export function buildSchemas(otpLength: number) {
       { phone: PhoneText, country_code: Type.Optional(CountryCode), ...profile },
       { additionalProperties: false },
     ),
-    /** SAL-27: /customer/{login,register}/verify-otp */
+    /** SAL-27: /customer/login/verify-otp */
     PhoneVerifyBody: Type.Object({ phone: PhoneText, country_code: Type.Optional(CountryCode), otp: Otp }, { additionalProperties: false }),
+    /** SAL-27: /customer/register/verify-otp; profile fields sent here win over those sent with the code */
+    PhoneRegisterVerifyBody: Type.Object(
+      { phone: PhoneText, country_code: Type.Optional(CountryCode), otp: Otp, ...profile },
+      { additionalProperties: false },
+    ),
   };
 }
 
 export type Schemas = ReturnType<typeof buildSchemas>;
 export type RegisterBody = Static<Schemas['RegisterBody']>;
+export type RegisterVerifyBody = Static<Schemas['RegisterVerifyBody']>;
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -88,6 +96,12 @@ export const SignedInEnvelope = envelope(
     access_token: Type.String(),
     token_type: Type.Literal('bearer'),
     expires_in: Type.Integer(),
+    profile_warnings: Type.Optional(
+      Type.Array(
+        Type.Object({ field: Type.String(), code: Type.String(), message: Type.String() }),
+        { description: 'Registration only, and only when a profile field stored with the code was left off the account' },
+      ),
+    ),
   }),
 );
 

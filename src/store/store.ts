@@ -7,13 +7,11 @@ import { uniqueViolation, type DatabaseHandle } from './database.js';
 import { prepareQuery } from './prepared.js';
 import type { CustomersTable, Database, OtpChallengesTable } from './schema.js';
 
-type ProfileColumn = 'reg_name' | 'reg_username' | 'reg_email' | 'reg_phone_e164' | 'reg_phone_national' | 'reg_country_code';
 type ChallengeRow = Selectable<OtpChallengesTable>;
 type KeyArgs = { identifier: string; purpose: Purpose; code_hash: string };
 
 function prepareQueries(handle: DatabaseHandle) {
   const { db } = handle;
-  const keep = (column: ProfileColumn) => sql<string | null>`coalesce(excluded.${sql.ref(column)}, otp_challenges.${sql.ref(column)})`;
   return {
     customerById: prepareQuery<{ id: number }, Selectable<CustomersTable>>(handle, (arg) =>
       db.selectFrom('customers').selectAll().where('id', '=', arg('id')),
@@ -28,8 +26,8 @@ function prepareQueries(handle: DatabaseHandle) {
     usernameTaken: prepareQuery<{ username: string }, { id: number }>(handle, (arg) =>
       db.selectFrom('customers').select('id').where(sql`lower(username)`, '=', sql`lower(${arg('username')})`),
     ),
-    // One live code per identifier and purpose: a new code replaces the old one and its attempts;
-    // profile fields a resend leaves out keep what /register said.
+    // One live code per identifier and purpose: a new code replaces the old one, its attempts and
+    // its profile fields (never merged: a stranger's fields must not outlive the code sent with them).
     saveChallenge: prepareQuery<ChallengeRow, never>(handle, (arg) =>
       db
         .insertInto('otp_challenges')
@@ -55,12 +53,12 @@ function prepareQueries(handle: DatabaseHandle) {
             attempts: 0,
             expires_at: ref('excluded.expires_at'),
             phone_national: ref('excluded.phone_national'),
-            reg_name: keep('reg_name'),
-            reg_username: keep('reg_username'),
-            reg_email: keep('reg_email'),
-            reg_phone_e164: keep('reg_phone_e164'),
-            reg_phone_national: keep('reg_phone_national'),
-            reg_country_code: keep('reg_country_code'),
+            reg_name: ref('excluded.reg_name'),
+            reg_username: ref('excluded.reg_username'),
+            reg_email: ref('excluded.reg_email'),
+            reg_phone_e164: ref('excluded.reg_phone_e164'),
+            reg_phone_national: ref('excluded.reg_phone_national'),
+            reg_country_code: ref('excluded.reg_country_code'),
           })),
         ),
     ),

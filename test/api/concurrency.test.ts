@@ -17,17 +17,9 @@ import {
   smsCode,
   smsCount,
   sql,
+  tally,
 } from '../support/flows.js';
-import { type Answer, serviceForBlock } from '../support/service.js';
-
-function tally(answers: Answer[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const answer of answers) {
-    const key = `${answer.status} ${answer.body?.code ?? 'ok'}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
+import { serviceForBlock } from '../support/service.js';
 
 describe.each(backendsUnderTest())('%s', (backend) => {
   const service = serviceForBlock({ backend });
@@ -133,15 +125,34 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     });
   });
 
-  describe('one username, two registrations verified in parallel', () => {
-    it('creates one account with the username and answers the other 409 USERNAME_TAKEN', async () => {
+  describe('one username, several registrations verified in parallel', () => {
+    it('gives the username sent on the verify to one account and answers the others 409 USERNAME_TAKEN', async () => {
       const username = `par_${newPhone().national}`;
+      const phones = [newPhone(), newPhone(), newPhone(), newPhone()];
+      for (const phone of phones) expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164 }), 200);
+      const answers = await Promise.all(
+        phones.map((phone) => service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164), username })),
+      );
+      expect(tally(answers)).toStrictEqual({ '201 ok': 1, '409 USERNAME_TAKEN': 3 });
+      expect(await countRows(service, 'customers', 'username = ?', [username])).toBe(1);
+    });
+
+    // Was 409 for the losers: a username stored with the code never refuses a correct code.
+    it('gives a username stored with the codes to one account and creates the others without it, saying so', async () => {
+      const username = `par_stored_${newPhone().national}`;
       const phones = [newPhone(), newPhone(), newPhone(), newPhone()];
       for (const phone of phones) expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164, username }), 200);
       const answers = await Promise.all(
         phones.map((phone) => service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164) })),
       );
-      expect(tally(answers)).toStrictEqual({ '201 ok': 1, '409 USERNAME_TAKEN': 3 });
+      expect(tally(answers)).toStrictEqual({ '201 ok': 4 });
+      const withUsername = answers.filter((answer) => answer.body.data.customer.username === username);
+      expect(withUsername).toHaveLength(1);
+      expect(withUsername[0]!.body.data).not.toHaveProperty('profile_warnings');
+      for (const answer of answers.filter((a) => a.body.data.customer.username !== username)) {
+        expect(answer.body.data.customer.username).toBeNull();
+        expect(answer.body.data.profile_warnings).toStrictEqual([{ field: 'username', code: 'USERNAME_TAKEN', message: expect.any(String) }]);
+      }
       expect(await countRows(service, 'customers', 'username = ?', [username])).toBe(1);
     });
   });

@@ -196,16 +196,62 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(second.customer.id).not.toBe(first.customer.id);
     });
 
-    it('answers 409 USERNAME_TAKEN at verify when another pending registration took the username first', async () => {
+    // Was 409 USERNAME_TAKEN for the late verify: a field stored with the code (which a stranger
+    // may have sent) no longer refuses a correct code; it is dropped and the answer says so.
+    it('creates the account without a username stored with the code that another registration took first, and says so', async () => {
       const username = `race_${newPhone().national}`;
       const first = newPhone();
       const second = newPhone();
       expectStatus(await service.post(V2.register, { type: 'phone', identifier: first.e164, username }), 200);
-      expectStatus(await service.post(V2.register, { type: 'phone', identifier: second.e164, username }), 200);
-      expectStatus(await service.post(V2.verifyRegistration, { type: 'phone', identifier: first.e164, otp: smsCode(service, first.e164) }), 201);
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: second.e164, name: 'Late', username }), 200);
+      const early = await service.post(V2.verifyRegistration, { type: 'phone', identifier: first.e164, otp: smsCode(service, first.e164) });
+      expectStatus(early, 201);
+      expect(early.body.data).not.toHaveProperty('profile_warnings');
       const late = await service.post(V2.verifyRegistration, { type: 'phone', identifier: second.e164, otp: smsCode(service, second.e164) });
-      expectError(late, 409, 'USERNAME_TAKEN');
-      expect(await countRows(service, 'customers', 'phone_e164 = ?', [second.e164])).toBe(0);
+      expectStatus(late, 201);
+      expect(late.body.data.customer).toMatchObject({ phone_e164: second.e164, name: 'Late', username: null });
+      expect(late.body.data.profile_warnings).toStrictEqual([{ field: 'username', code: 'USERNAME_TAKEN', message: expect.any(String) }]);
+      expect(await countRows(service, 'customers', 'lower(username) = lower(?)', [username])).toBe(1);
+    });
+
+    it('answers 409 USERNAME_TAKEN for a taken username sent on the verify, and leaves the code usable for another', async () => {
+      const taken = `verify_taken_${newPhone().national}`;
+      await registerPhone(service, newPhone(), { username: taken });
+      const phone = newPhone();
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164 }), 200);
+      const code = smsCode(service, phone.e164);
+      const refused = await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: code, username: taken.toUpperCase() });
+      expectError(refused, 409, 'USERNAME_TAKEN');
+      expect(await countRows(service, 'customers', 'phone_e164 = ?', [phone.e164])).toBe(0);
+      const free = `verify_free_${phone.national}`;
+      const verified = await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: code, username: free });
+      expectStatus(verified, 201);
+      expect(verified.body.data.customer.username).toBe(free);
+      expect(verified.body.data).not.toHaveProperty('profile_warnings');
+    });
+
+    it('keeps the fields sent with the code that the verify does not send', async () => {
+      const phone = newPhone();
+      const username = `kept_${phone.national}`;
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164, name: 'Kept', username }), 200);
+      const verified = await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164), name: 'Changed' });
+      expectStatus(verified, 201);
+      expect(verified.body.data.customer).toMatchObject({ name: 'Changed', username });
+    });
+
+    it('applies a phone sent on the verify of an email registration as an unverified number', async () => {
+      const email = newEmail('verify-phone');
+      const phone = newPhone();
+      expectStatus(await service.post(V2.register, { type: 'email', identifier: email }), 200);
+      const verified = await service.post(V2.verifyRegistration, {
+        type: 'email',
+        identifier: email,
+        otp: emailCode(service, email),
+        phone: phone.national,
+        country_code: '+91',
+      });
+      expectStatus(verified, 201);
+      expect(verified.body.data.customer).toMatchObject({ email, email_validate: true, phone_e164: phone.e164, phone_validate: false });
     });
 
     it('answers 400 OTP_NOT_FOUND for a number that never asked for a code', async () => {
@@ -245,14 +291,28 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expectStatus(verified, 201);
     });
 
-    it('keeps the name, username and email given at /register when the code is resent without them', async () => {
+    // Was: the resend kept what /register said (merged). Profile fields are bound to the code sent
+    // with them, so a resend, like any new request, replaces them with what it carries.
+    it('binds the profile to the new code: a resend without the fields leaves them off the account', async () => {
       const phone = newPhone();
-      const email = newEmail();
-      const username = `keep_${phone.national}`;
-      expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164, name: 'Asha Rao', username, email }), 200);
+      const username = `dropped_${phone.national}`;
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164, name: 'Asha Rao', username, email: newEmail() }), 200);
       service.clock.advance(COOLDOWN_MS);
       // The spec's resend body: type, identifier, country_code only.
       expectStatus(await service.post(V2.resendRegistration, { type: 'phone', identifier: phone.national, country_code: '+91' }), 200);
+      const verified = await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164) });
+      expectStatus(verified, 201);
+      expect(verified.body.data.customer).toMatchObject({ name: null, username: null, email: null });
+    });
+
+    it('keeps the name, username and email when the resend carries them again', async () => {
+      const phone = newPhone();
+      const email = newEmail();
+      const username = `keep_${phone.national}`;
+      const profile = { name: 'Asha Rao', username, email };
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164, ...profile }), 200);
+      service.clock.advance(COOLDOWN_MS);
+      expectStatus(await service.post(V2.resendRegistration, { type: 'phone', identifier: phone.national, country_code: '+91', ...profile }), 200);
       const verified = await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164) });
       expectStatus(verified, 201);
       expect(verified.body.data.customer).toMatchObject({ name: 'Asha Rao', username, email, email_validate: false });

@@ -166,6 +166,56 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     });
   });
 
+  // Issue 8, finding 7: a name could reorder the text around it (U+202E made "Asha" display
+  // reversed) or be nothing visible at all.
+  describe('names that would mislead', () => {
+    const MISLEADING_NAMES = [
+      { description: 'a right-to-left override (U+202E)', name: 'Asha\u202Eoar' },
+      { description: 'a left-to-right embedding (U+202A)', name: '\u202AAsha' },
+      { description: 'a pop directional formatting (U+202C)', name: 'Asha\u202C' },
+      { description: 'a first-strong isolate (U+2068)', name: 'As\u2068ha' },
+      { description: 'a pop directional isolate (U+2069)', name: 'Asha\u2069' },
+      { description: 'a right-to-left mark (U+200F)', name: 'Asha\u200F' },
+      { description: 'a left-to-right mark (U+200E)', name: '\u200EAsha' },
+      { description: 'an Arabic letter mark (U+061C)', name: 'Asha\u061C' },
+      { description: 'only a zero-width space', name: '\u200B' },
+      { description: 'only zero-width characters and spaces', name: ' \u200C\u200D \u2060\uFEFF ' },
+      { description: 'only spaces', name: '   ' },
+    ];
+    const REQUESTS = [
+      { family: 'login-api-v2 /register', path: V2.register, body: (e164: string, name: string) => ({ type: 'phone', identifier: e164, name }) },
+      { family: 'SAL-27 register/request-otp', path: SAL27.registerRequest, body: (e164: string, name: string) => ({ phone: e164, name }) },
+    ];
+
+    for (const { family, path, body } of REQUESTS) {
+      it.each(MISLEADING_NAMES)(`refuses a name with $description at ${family}: 422 VALIDATION_ERROR, nothing sent`, async ({ name }) => {
+        const phone = newPhone();
+        const answer = await service.post(path, body(phone.e164, name));
+        expectError(answer, 422, 'VALIDATION_ERROR');
+        expect(answer.body.message).toMatch(/name/);
+        expect(smsCount(service, phone.e164)).toBe(0);
+      });
+    }
+
+    it.each(MISLEADING_NAMES)('refuses a name with $description on the registration verify, and keeps the code', async ({ name }) => {
+      const phone = newPhone();
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164 }), 200);
+      const code = smsCode(service, phone.e164);
+      expectError(await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: code, name }), 422, 'VALIDATION_ERROR');
+      expectError(await service.post(SAL27.registerVerify, { phone: phone.e164, otp: code, name }), 422, 'VALIDATION_ERROR');
+      expectStatus(await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: code }), 201);
+    });
+
+    it('accepts a name that joins its letters with a zero-width joiner, as some scripts do', async () => {
+      const phone = newPhone();
+      const name = 'क्\u200Dष';
+      expectStatus(await service.post(V2.register, { type: 'phone', identifier: phone.e164, name }), 200);
+      const verified = await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: smsCode(service, phone.e164) });
+      expectStatus(verified, 201);
+      expect(verified.body.data.customer.name).toBe(name);
+    });
+  });
+
   describe('odd values in every field', () => {
     const ODD_STRINGS = ['\u0000', 'a\u0000b', '\ud800', '👍🏽', 'x'.repeat(254), "'; drop table customers; --", '<script>alert(1)</script>', '%00', '\\', '\n', ' '];
     const FIELDS = ['type', 'identifier', 'country_code', 'otp', 'name', 'username', 'email', 'phone'];

@@ -90,6 +90,16 @@ export function expectError(answer: Answer, status: number, code: string): void 
   expect((answer.body as { message: string }).message.length).toBeGreaterThan(0);
 }
 
+/** Parallel answers counted by "status code" ("201 ok" for a success), for one readable assertion. */
+export function tally(answers: Answer[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const answer of answers) {
+    const key = `${answer.status} ${answer.body?.code ?? 'ok'}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
 export function expectStatus(answer: Answer, status: number): void {
   expect(answer.status, JSON.stringify(answer.body)).toBe(status);
 }

@@ -4,10 +4,11 @@
 //   SAL-27:        /api/v1/auth/customer/{register,login}/{request-otp,verify-otp}
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { ChallengeService, ProfileInput } from '../../domain/challenges.js';
+import type { ChallengeService } from '../../domain/challenges.js';
 import type { Purpose } from '../../domain/ports.js';
+import type { ProfileInput } from '../../domain/profiles.js';
 import { codeSentJson, signedInJson } from '../present.js';
-import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type Schemas } from '../schemas.js';
+import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type RegisterVerifyBody, type Schemas } from '../schemas.js';
 
 const SIGNED_IN_STATUS: Record<Purpose, number> = { login: 200, register: 201 };
 
@@ -46,7 +47,8 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     ['/api/v1/auth/verify-registration-otp', 'register'],
     ['/api/v1/auth/verify-login-otp', 'login'],
   ] as const) {
-    app.post(path, { schema: { body: schemas.VerifyBody, response: signedInResponse } }, async (request, reply) => {
+    const body = purpose === 'register' ? schemas.RegisterVerifyBody : schemas.VerifyBody;
+    app.post(path, { schema: { body, response: signedInResponse } }, async (request, reply) => {
       const signedIn = await auth.verifyCode({
         purpose,
         channel: request.body.type,
@@ -54,6 +56,8 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         countryCode: request.body.country_code,
         otp: request.body.otp,
         clientAddress: request.ip,
+        // The registration path validated the body against RegisterVerifyBody just above.
+        profile: purpose === 'register' ? profileOf(request.body as RegisterVerifyBody) : undefined,
       });
       return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
     });
@@ -74,9 +78,10 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
       return codeSentJson(sent, purpose, false);
     });
 
+    const verifyBody = purpose === 'register' ? schemas.PhoneRegisterVerifyBody : schemas.PhoneVerifyBody;
     app.post(
       `/api/v1/auth/customer/${purpose}/verify-otp`,
-      { schema: { body: schemas.PhoneVerifyBody, response: signedInResponse } },
+      { schema: { body: verifyBody, response: signedInResponse } },
       async (request, reply) => {
         const signedIn = await auth.verifyCode({
           purpose,
@@ -85,6 +90,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
           countryCode: request.body.country_code,
           otp: request.body.otp,
           clientAddress: request.ip,
+          profile: purpose === 'register' ? profileOf(request.body) : undefined,
         });
         return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
       },
