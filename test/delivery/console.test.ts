@@ -7,6 +7,7 @@ import { createSenders } from '../../src/delivery/index.js';
 import { otpMessage } from '../../src/delivery/messages.js';
 
 const CODE = '615283';
+const SYSTEM_CLOCK = { now: () => Date.now() };
 
 function capturedLogger() {
   const lines: string[] = [];
@@ -63,7 +64,7 @@ describe('console sender', () => {
 
 describe('createSenders', () => {
   it('uses the console for both channels by default outside production', async () => {
-    const senders = await createSenders(loadConfig({}), capturedLogger().logger);
+    const senders = await createSenders(loadConfig({}), capturedLogger().logger, SYSTEM_CLOCK);
     expect([senders.phone.name, senders.email.name]).toEqual(['console', 'console']);
   });
 
@@ -79,6 +80,7 @@ describe('createSenders', () => {
         EMAIL_FROM: 'no-reply@shop.test',
       }),
       capturedLogger().logger,
+      SYSTEM_CLOCK,
     );
     expect([senders.phone.name, senders.email.name]).toEqual(['twilio', 'smtp']);
     await Promise.all([senders.phone.close?.(), senders.email.close?.()]);

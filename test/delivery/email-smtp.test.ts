@@ -111,7 +111,7 @@ describe('fake SMTP without credentials', () => {
     const sender = createSmtpSender(smtpConfig(fake.url));
     try {
       const text = `${'Ünïcödé and a long line that nodemailer has to wrap with soft line breaks. '.repeat(3)}\nYour code: 55120977`;
-      await sender.send({ to: TO, subject: 'Grüße', text }, AbortSignal.timeout(2000));
+      await sender.send({ ...MESSAGE, to: TO, subject: 'Grüße', text }, AbortSignal.timeout(2000));
 
       expect(fake.url).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
       expect(fake.messages[0]?.subject).toBe('Grüße');
