@@ -1,28 +1,12 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createConsoleSender } from '../../src/delivery/console.js';
 import { createSenders } from '../../src/delivery/index.js';
 import { otpMessage } from '../../src/delivery/messages.js';
+import { capturedLogger } from '../support/capture.js';
 
 const CODE = '615283';
 const SYSTEM_CLOCK = { now: () => Date.now() };
-
-function capturedLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: 'info' }, stream),
-    entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-    text: () => lines.join(''),
-  };
-}
 
 describe('console sender', () => {
   it('logs the whole message, code included, at warn level in development', async () => {

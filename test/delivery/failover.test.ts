@@ -1,6 +1,5 @@
 // The failover sender over real providers talking to local fakes: Twilio, the webhook receiver and
 // two SMTP relays. The HTTP-level behaviour (same code, breaker, 503) is in test/api/provider-failover.test.ts.
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -10,6 +9,7 @@ import { otpMessage } from '../../src/delivery/messages.js';
 import { createTwilioSender } from '../../src/delivery/sms-twilio.js';
 import { createWebhookSender } from '../../src/delivery/sms-webhook.js';
 import type { Sender } from '../../src/domain/ports.js';
+import { capturedLogger } from '../support/capture.js';
 import { createTestClock } from '../support/clock.js';
 import { startFakeSmsWebhook, type FakeSmsWebhook } from '../support/fake-sms-webhook.js';
 import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.js';
@@ -22,20 +22,9 @@ const TO = '+15551230002';
 const CODE = '305917';
 const SMS = otpMessage({ channel: 'phone', purpose: 'register', code: CODE, ttlMinutes: 10 });
 
-function capturedLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: 'debug' }, stream),
-    text: () => lines.join(''),
-    attempts: () =>
-      lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'delivery attempt'),
-  };
+function deliveryLog() {
+  const log = capturedLogger('debug');
+  return { ...log, attempts: () => log.entries().filter((entry) => entry.msg === 'delivery attempt') };
 }
 
 describe('failover sender', () => {
@@ -103,7 +92,7 @@ describe('failover sender', () => {
 
   it('gives a hanging first provider half the budget and the next one the rest', async () => {
     twilio.setMode('hang');
-    const log = capturedLogger();
+    const log = deliveryLog();
     const startedMs = Date.now();
     await failover(smsProviders(), { logger: log.logger }).send({ to: TO, ...SMS }, AbortSignal.timeout(1000));
     const tookMs = Date.now() - startedMs;
@@ -121,7 +110,7 @@ describe('failover sender', () => {
   it('fails naming every provider and its reason, and nothing of the message', async () => {
     twilio.setMode('server-error');
     receiver.setMode('server-error');
-    const log = capturedLogger();
+    const log = deliveryLog();
     const failure = failover(smsProviders(), { logger: log.logger }).send({ to: TO, ...SMS }, AbortSignal.timeout(1000));
 
     await expect(failure).rejects.toThrow('no provider delivered (twilio: Twilio answered HTTP 500 with error code 20500; webhook: SMS webhook answered HTTP 500)');
@@ -145,7 +134,7 @@ describe('failover sender', () => {
     twilio.setMode('server-error');
     receiver.setMode('server-error');
     const clock = createTestClock();
-    const log = capturedLogger();
+    const log = deliveryLog();
     const sender = failover(smsProviders(), { breaker: { failures: 1, windowMs: 30_000, openMs: 30_000 }, clock, logger: log.logger });
     await expect(sender.send({ to: TO, ...SMS }, AbortSignal.timeout(1000))).rejects.toThrow(/twilio: Twilio answered HTTP 500/);
     expect(log.text()).toContain('provider circuit opened');

@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { otpMessage } from '../../src/delivery/messages.js';
 import { createTwilioSender } from '../../src/delivery/sms-twilio.js';
 import type { Sender } from '../../src/domain/ports.js';
+import { failureOf } from '../support/capture.js';
 import { extractCode } from '../support/fake-inbox.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
 
@@ -29,15 +30,6 @@ function twilioConfig(fake: FakeTwilio, env: Record<string, string> = {}) {
 /** Every string an error carries where a log could pick it up. */
 function everythingIn(error: unknown): string {
   return error instanceof Error ? JSON.stringify(error, Object.getOwnPropertyNames(error)) + String(error.cause) : String(error);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the send to fail');
 }
 
 describe('Twilio SMS sender', () => {

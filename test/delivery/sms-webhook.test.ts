@@ -4,6 +4,7 @@ import { otpMessage } from '../../src/delivery/messages.js';
 import { createWebhookSender } from '../../src/delivery/sms-webhook.js';
 import { signWebhook, verifyWebhookSignature } from '../../src/delivery/webhook-signature.js';
 import type { Sender } from '../../src/domain/ports.js';
+import { failureOf } from '../support/capture.js';
 import { startFakeSmsWebhook, type FakeSmsWebhook } from '../support/fake-sms-webhook.js';
 
 const SECRET = 'example-webhook-secret-0123456789abcdef';
@@ -23,16 +24,6 @@ const EXAMPLE_MS = Number(EXAMPLE.timestamp) * 1000;
 
 function webhookConfig(url: string, secret = SECRET) {
   return loadConfig({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: url, SMS_WEBHOOK_SECRET: secret });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`expected an Error, got ${String(error)}`);
-  }
-  throw new Error('expected the send to fail');
 }
 
 describe('webhook signature', () => {
