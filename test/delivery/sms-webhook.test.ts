@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { otpMessage } from '../../src/delivery/messages.js';
@@ -53,6 +54,37 @@ describe('webhook signature', () => {
   ])('refuses the example $description', ({ change }) => {
     const check = { secret: SECRET, rawBody: EXAMPLE.body, timestamp: EXAMPLE.timestamp, signature: EXAMPLE.signature, nowMs: EXAMPLE_MS };
     expect(verifyWebhookSignature({ ...check, ...change })).toBe(false);
+  });
+});
+
+type ReadmeVerifier = (secret: string, rawBody: Buffer, timestamp?: string, signature?: string, nowMs?: number) => boolean;
+
+/** The receiver snippet in the README, loaded as a module: what operators copy must work. */
+async function readmeVerifier(): Promise<ReadmeVerifier> {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const snippet = /#### The webhook SMS provider[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (snippet === undefined) throw new Error('no js snippet under "The webhook SMS provider" in README.md');
+  const source = `${snippet}\nexport { verifyWebhookSignature };\n`;
+  const loaded = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as { verifyWebhookSignature: ReadmeVerifier };
+  return loaded.verifyWebhookSignature;
+}
+
+describe('the README receiver snippet', () => {
+  it('accepts the fixed example and refuses it replayed, tampered or unsigned', async () => {
+    const verify = await readmeVerifier();
+    const body = Buffer.from(EXAMPLE.body);
+    expect(verify(SECRET, body, EXAMPLE.timestamp, EXAMPLE.signature, EXAMPLE_MS + 60_000)).toBe(true);
+    expect(verify(SECRET, body, EXAMPLE.timestamp, EXAMPLE.signature, EXAMPLE_MS + 301_000)).toBe(false);
+    expect(verify(SECRET, Buffer.from(EXAMPLE.body.replace('login', 'register')), EXAMPLE.timestamp, EXAMPLE.signature, EXAMPLE_MS)).toBe(false);
+    expect(verify(SECRET, body, EXAMPLE.timestamp, undefined, EXAMPLE_MS)).toBe(false);
+  });
+
+  it('shows the fixed example as the request the service sends', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`X-Signature-Timestamp: ${EXAMPLE.timestamp}`);
+    expect(readme).toContain(`X-Signature: ${EXAMPLE.signature}`);
+    expect(readme).toContain(EXAMPLE.body);
+    expect(readme).toContain(SECRET);
   });
 });
 
