@@ -71,7 +71,8 @@ export function createBreaker(rule: BreakerRule, clock: Clock): Breaker {
       // A call let through before the breaker opened says nothing about the provider now.
       if (state !== 'closed') return undefined;
       if (ok) {
-        failuresAtMs.length = 0;
+        // Checked first: writing an array's length is a slow path, and this runs on every delivery.
+        if (failuresAtMs.length > 0) failuresAtMs.length = 0;
         return undefined;
       }
       const nowMs = clock.now();

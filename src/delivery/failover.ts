@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { BreakerRule } from '../config.js';
 import type { Channel, Clock, OutboundMessage, Sender } from '../domain/ports.js';
-import { createBreaker, type Breaker, type BreakerEvent } from './breaker.js';
+import { createBreaker, type Breaker, type BreakerEvent, type Permit } from './breaker.js';
 
 export interface FailoverOptions {
   channel: Channel;
@@ -30,6 +30,16 @@ interface Provider {
   breaker: Breaker | undefined;
 }
 
+/** One call of send(): what every attempt in it shares. */
+interface Delivery {
+  message: OutboundMessage;
+  signal: AbortSignal;
+  /** performance.now() at which the caller's budget ends (only read when there is a later provider). */
+  budgetEndsMs: number;
+  /** Why each earlier provider did not deliver. */
+  failures: string[];
+}
+
 export function createFailoverSender(options: FailoverOptions): Sender {
   const { budgetMs } = options;
   const log = options.logger.child({ channel: options.channel });
@@ -40,7 +50,9 @@ export function createFailoverSender(options: FailoverOptions): Sender {
 
   /** How many providers after `index` would be tried now: the attempts the rest of the budget is for. */
   function stillToTry(index: number): number {
-    return providers.slice(index + 1).filter((provider) => provider.breaker?.available() ?? true).length;
+    let count = 0;
+    for (let later = index + 1; later < providers.length; later++) if (providers[later]!.breaker?.available() ?? true) count++;
+    return count;
   }
 
   function logBreaker(provider: string, event: BreakerEvent | undefined): void {
@@ -52,45 +64,54 @@ export function createFailoverSender(options: FailoverOptions): Sender {
     if (event === 'closed') log.info({ provider }, 'provider circuit closed: trial delivered');
   }
 
+  /** One provider's try: undefined when it delivered, else why not (said without the message). */
+  async function attempt(index: number, permit: Permit, delivery: Delivery): Promise<string | undefined> {
+    const { sender, breaker } = providers[index]!;
+    const { message, signal } = delivery;
+    const later = stillToTry(index);
+    const startedMs = performance.now();
+    try {
+      // The last candidate runs on the caller's signal, which ends with the budget; an earlier one
+      // gets an equal share of what is left, so the ones after it still have time.
+      if (later === 0) await sender.send(message, signal);
+      else await withDeadline(signal, (delivery.budgetEndsMs - startedMs) / (later + 1), (attemptSignal) => sender.send(message, attemptSignal));
+    } catch (error) {
+      const timedOut = isTimeout(error);
+      const reason = timedOut ? 'timed out' : describe(error);
+      const event = breaker?.settle(permit, false);
+      const durationMs = Math.round(performance.now() - startedMs);
+      log.warn({ provider: sender.name, attempt: index + 1, outcome: timedOut ? 'timed out' : 'failed', reason, durationMs }, 'delivery attempt');
+      logBreaker(sender.name, event);
+      return reason;
+    }
+    logBreaker(sender.name, breaker?.settle(permit, true));
+    // A plain first-try delivery is the hot path: debug, like the request log line. A delivery
+    // that needed failover is worth reading at info.
+    const level = delivery.failures.length > 0 ? 'info' : 'debug';
+    if (log.isLevelEnabled(level)) {
+      log[level]({ provider: sender.name, attempt: index + 1, outcome: 'ok', durationMs: Math.round(performance.now() - startedMs) }, 'delivery attempt');
+    }
+    return undefined;
+  }
+
   return {
     name: providers.map((provider) => provider.sender.name).join(','),
     async send(message: OutboundMessage, signal: AbortSignal): Promise<void> {
-      const startedMs = performance.now();
       const failures: string[] = [];
-      for (const [index, { sender, breaker }] of providers.entries()) {
+      const delivery: Delivery = { message, signal, failures, budgetEndsMs: providers.length > 1 ? performance.now() + budgetMs : 0 };
+      for (let index = 0; index < providers.length; index++) {
         // The caller gave up (the whole budget is spent): no later provider is tried.
         if (signal.aborted) break;
+        const { sender, breaker } = providers[index]!;
         const permit = breaker === undefined ? 'pass' : breaker.acquire();
         if (permit === undefined) {
-          log.info({ provider: sender.name, outcome: 'skipped', reason: 'circuit open' }, 'delivery attempt');
+          log.info({ provider: sender.name, attempt: index + 1, outcome: 'skipped', reason: 'circuit open' }, 'delivery attempt');
           failures.push(`${sender.name}: skipped (circuit open)`);
           continue;
         }
-        const later = stillToTry(index);
-        const attemptStartedMs = performance.now();
-        const shareMs = (budgetMs - (attemptStartedMs - startedMs)) / (later + 1);
-        const attempt = { provider: sender.name, attempt: index + 1 };
-        try {
-          // The last candidate runs on the caller's signal: it has what is left of the budget.
-          if (later === 0) await sender.send(message, signal);
-          else await withDeadline(signal, shareMs, (attemptSignal) => sender.send(message, attemptSignal));
-        } catch (error) {
-          const timedOut = isTimeout(error);
-          const reason = timedOut ? 'timed out' : describe(error);
-          const event = breaker?.settle(permit, false);
-          const durationMs = Math.round(performance.now() - attemptStartedMs);
-          log.warn({ ...attempt, outcome: timedOut ? 'timed out' : 'failed', reason, durationMs }, 'delivery attempt');
-          logBreaker(sender.name, event);
-          failures.push(`${sender.name}: ${reason}`);
-          continue;
-        }
-        logBreaker(sender.name, breaker?.settle(permit, true));
-        const durationMs = Math.round(performance.now() - attemptStartedMs);
-        // A plain first-try delivery is the hot path: debug, like the request log line. A
-        // delivery that needed failover is worth reading at info.
-        if (failures.length === 0) log.debug({ ...attempt, outcome: 'ok', durationMs }, 'delivery attempt');
-        else log.info({ ...attempt, outcome: 'ok', durationMs }, 'delivery attempt');
-        return;
+        const failure = await attempt(index, permit, delivery);
+        if (failure === undefined) return;
+        failures.push(`${sender.name}: ${failure}`);
       }
       throw new Error(`no provider delivered (${failures.length === 0 ? 'out of time' : failures.join('; ')})`);
     },
