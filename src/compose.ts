@@ -52,7 +52,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
-  const senders = await createSenders(config, logger);
+  const senders = await createSenders(config, logger, clock);
 
   const auth = createChallengeService({
     store,

@@ -26,14 +26,16 @@ export function isLoopbackHost(host: string): boolean {
  * value may hold a password, or undefined.
  */
 export function productionShapedSetting(settings: {
-  smsProvider: string;
-  emailProvider: string;
+  smsProviders: readonly string[];
+  emailProviders: readonly string[];
   databaseKind: 'sqlite' | 'postgres';
   redisUrl: string | undefined;
   host: string;
 }): string | undefined {
-  if (settings.smsProvider !== 'console') return `SMS_PROVIDER=${settings.smsProvider}`;
-  if (settings.emailProvider !== 'console') return `EMAIL_PROVIDER=${settings.emailProvider}`;
+  const sms = settings.smsProviders.find((provider) => provider !== 'console');
+  if (sms !== undefined) return `SMS_PROVIDER=${settings.smsProviders.join(',')}`;
+  const email = settings.emailProviders.find((provider) => provider !== 'console');
+  if (email !== undefined) return `EMAIL_PROVIDER=${settings.emailProviders.join(',')}`;
   if (settings.databaseKind === 'postgres') return 'a PostgreSQL DATABASE_URL';
   if (settings.redisUrl !== undefined) return 'REDIS_URL';
   if (!isLoopbackHost(settings.host)) return `HOST=${settings.host}`;

@@ -88,8 +88,55 @@ export function database(env: Env): DatabaseConfig {
   throw new ConfigError('DATABASE_URL', `must start with sqlite:, postgres:// or postgresql://, got "${withoutCredentials(raw)}"`);
 }
 
-export type SmsProvider = 'console' | 'twilio';
+export type SmsProvider = 'console' | 'twilio' | 'webhook';
 export type EmailProvider = 'console' | 'smtp';
+
+/**
+ * An ordered provider list ("twilio,webhook"): tried in that order, each at most once. A provider
+ * may appear once, so a list is never longer than the providers that exist.
+ */
+function providerList<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T[] | undefined): T[] | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const names = raw.split(',').map((entry) => entry.trim());
+  for (const [index, entry] of names.entries()) {
+    if (!(allowed as readonly string[]).includes(entry)) {
+      throw new ConfigError(name, `must list providers from ${allowed.join(', ')} (comma-separated, in order), got "${entry}"`);
+    }
+    if (names.indexOf(entry) !== index) throw new ConfigError(name, `lists ${entry} twice`);
+  }
+  return names as T[];
+}
+
+const WINDOW_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `count/window` ("5/30s"; units s, m, h, d) as a count and a window in milliseconds. */
+function countPerWindow(name: string, raw: string): { count: number; windowMs: number } {
+  const match = /^(\d{1,9})\/(\d{1,9})([smhd])$/.exec(raw.replace(/\s+/g, ''));
+  const count = Number(match?.[1] ?? 0);
+  const windowMs = Number(match?.[2] ?? 0) * (WINDOW_UNIT_MS[match?.[3] ?? 's'] ?? 0);
+  if (count < 1 || windowMs < 1) {
+    throw new ConfigError(name, `must be count/window such as 5/30s (units s, m, h, d) or off, got "${raw}"`);
+  }
+  return { count, windowMs };
+}
+
+export interface BreakerRule {
+  /** Failures in a row (no success between them) that open a provider's breaker... */
+  failures: number;
+  /** ...when they all fall within this window. */
+  windowMs: number;
+  /** How long it stays open before one trial request may go through. */
+  openMs: number;
+}
+
+function breakerRule(env: Env): BreakerRule | undefined {
+  const raw = str(env, 'PROVIDER_BREAKER') ?? '5/30s';
+  const openMs = int(env, 'PROVIDER_BREAKER_OPEN_SECONDS', 30, 1, 24 * 3600) * 1000;
+  if (raw.toLowerCase() === 'off') return undefined;
+  const { count, windowMs } = countPerWindow('PROVIDER_BREAKER', raw);
+  return { failures: count, windowMs, openMs };
+}
 
 export function loadConfig(env: Env) {
   const explicitNodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], undefined);
@@ -97,13 +144,13 @@ export function loadConfig(env: Env) {
   const production = nodeEnv === 'production';
   const allowConsoleDelivery = bool(env, 'ALLOW_CONSOLE_DELIVERY', false);
 
-  const smsProvider = oneOf<SmsProvider>(env, 'SMS_PROVIDER', ['console', 'twilio'], production ? undefined : 'console');
-  const emailProvider = oneOf<EmailProvider>(env, 'EMAIL_PROVIDER', ['console', 'smtp'], production ? undefined : 'console');
-  if (smsProvider === undefined) throw new ConfigError('SMS_PROVIDER', 'must be set in production (twilio)');
-  if (emailProvider === undefined) throw new ConfigError('EMAIL_PROVIDER', 'must be set in production (smtp)');
+  const smsProviders = providerList<SmsProvider>(env, 'SMS_PROVIDER', ['console', 'twilio', 'webhook'], production ? undefined : ['console']);
+  const emailProviders = providerList<EmailProvider>(env, 'EMAIL_PROVIDER', ['console', 'smtp'], production ? undefined : ['console']);
+  if (smsProviders === undefined) throw new ConfigError('SMS_PROVIDER', 'must be set in production (twilio, webhook, or a list such as twilio,webhook)');
+  if (emailProviders === undefined) throw new ConfigError('EMAIL_PROVIDER', 'must be set in production (smtp)');
   if (production && !allowConsoleDelivery) {
-    if (smsProvider === 'console') throw new ConfigError('SMS_PROVIDER', 'is console in production; set ALLOW_CONSOLE_DELIVERY=true to allow it');
-    if (emailProvider === 'console') throw new ConfigError('EMAIL_PROVIDER', 'is console in production; set ALLOW_CONSOLE_DELIVERY=true to allow it');
+    if (smsProviders.includes('console')) throw new ConfigError('SMS_PROVIDER', 'lists console in production; set ALLOW_CONSOLE_DELIVERY=true to allow it');
+    if (emailProviders.includes('console')) throw new ConfigError('EMAIL_PROVIDER', 'lists console in production; set ALLOW_CONSOLE_DELIVERY=true to allow it');
   }
 
   const jwtSecret = secret(env, 'JWT_SECRET', production);
@@ -160,10 +207,12 @@ export function loadConfig(env: Env) {
     rateLimitIpWindowSeconds: int(env, 'RATE_LIMIT_IP_WINDOW_SECONDS', 60, 1, 24 * 3600),
     /** DEFAULT_COUNTRY, optional ISO region (IN, US): for national numbers sent without country_code. */
     defaultCountry,
-    /** SMS_PROVIDER, console|twilio: default console outside production, required in production. */
-    smsProvider,
-    /** EMAIL_PROVIDER, console|smtp: default console outside production, required in production. */
-    emailProvider,
+    /** SMS_PROVIDER, console|twilio|webhook or an ordered list (twilio,webhook) for failover: default console outside production, required in production. */
+    smsProviders,
+    /** EMAIL_PROVIDER, console|smtp or an ordered list: default console outside production, required in production. */
+    emailProviders,
+    /** PROVIDER_BREAKER, default 5/30s (or off); PROVIDER_BREAKER_OPEN_SECONDS, default 30: each provider's circuit breaker. */
+    providerBreaker: breakerRule(env),
     /** ALLOW_CONSOLE_DELIVERY, default false: lets a console provider run in production. */
     allowConsoleDelivery,
     twilio: {
@@ -176,13 +225,22 @@ export function loadConfig(env: Env) {
       from: str(env, 'TWILIO_FROM'),
       messagingServiceSid: str(env, 'TWILIO_MESSAGING_SERVICE_SID'),
     },
+    smsWebhook: {
+      /** SMS_WEBHOOK_URL: required for webhook; receives the signed JSON POST. */
+      url: url(env, 'SMS_WEBHOOK_URL', ['http:', 'https:']),
+      /** SMS_WEBHOOK_SECRET, at least 32 characters: required for webhook; the HMAC-SHA256 key of X-Signature. */
+      secret: str(env, 'SMS_WEBHOOK_SECRET'),
+    },
     smtp: {
       /** SMTP_URL, e.g. smtps://user:pass@smtp.example.com:465: required for smtp. */
       url: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
       /** EMAIL_FROM, e.g. "Shop <no-reply@example.com>": required for smtp. */
       from: str(env, 'EMAIL_FROM'),
     },
-    /** DELIVERY_TIMEOUT_MS, default 10000: every provider call gives up after this. */
+    /**
+     * DELIVERY_TIMEOUT_MS, default 10000: the whole delivery (every provider in the list) gives up
+     * after this; with several providers each attempt gets an equal share of what is left.
+     */
     deliveryTimeoutMs: int(env, 'DELIVERY_TIMEOUT_MS', 10000, 100, 120_000),
     /** APP_DEBUG, default false: when delivery fails, answer 200 with the code in data.otp (refused in production). */
     appDebug: bool(env, 'APP_DEBUG', false),
@@ -200,16 +258,25 @@ export function loadConfig(env: Env) {
       throw new ConfigError('NODE_ENV', `is unset, but ${shaped} is a production setting: set NODE_ENV=production (or NODE_ENV=development to run it locally)`);
     }
   }
-  if (config.smsProvider === 'twilio') {
-    if (!config.twilio.accountSid) throw new ConfigError('TWILIO_ACCOUNT_SID', 'must be set when SMS_PROVIDER=twilio');
-    if (!config.twilio.authToken) throw new ConfigError('TWILIO_AUTH_TOKEN', 'must be set when SMS_PROVIDER=twilio');
+  if (config.smsProviders.includes('twilio')) {
+    if (!config.twilio.accountSid) throw new ConfigError('TWILIO_ACCOUNT_SID', 'must be set when SMS_PROVIDER lists twilio');
+    if (!config.twilio.authToken) throw new ConfigError('TWILIO_AUTH_TOKEN', 'must be set when SMS_PROVIDER lists twilio');
     if (!config.twilio.from && !config.twilio.messagingServiceSid) {
-      throw new ConfigError('TWILIO_FROM', 'or TWILIO_MESSAGING_SERVICE_SID must be set when SMS_PROVIDER=twilio');
+      throw new ConfigError('TWILIO_FROM', 'or TWILIO_MESSAGING_SERVICE_SID must be set when SMS_PROVIDER lists twilio');
     }
   }
-  if (config.emailProvider === 'smtp') {
-    if (!config.smtp.url) throw new ConfigError('SMTP_URL', 'must be set when EMAIL_PROVIDER=smtp');
-    if (!config.smtp.from) throw new ConfigError('EMAIL_FROM', 'must be set when EMAIL_PROVIDER=smtp');
+  if (config.smsProviders.includes('webhook') && !config.smsWebhook.url) {
+    throw new ConfigError('SMS_WEBHOOK_URL', 'must be set when SMS_PROVIDER lists webhook');
+  }
+  if (config.smsProviders.includes('webhook') && !config.smsWebhook.secret) {
+    throw new ConfigError('SMS_WEBHOOK_SECRET', 'must be set when SMS_PROVIDER lists webhook');
+  }
+  if (config.smsWebhook.secret !== undefined && config.smsWebhook.secret.length < 32) {
+    throw new ConfigError('SMS_WEBHOOK_SECRET', 'must be at least 32 characters');
+  }
+  if (config.emailProviders.includes('smtp')) {
+    if (!config.smtp.url) throw new ConfigError('SMTP_URL', 'must be set when EMAIL_PROVIDER lists smtp');
+    if (!config.smtp.from) throw new ConfigError('EMAIL_FROM', 'must be set when EMAIL_PROVIDER lists smtp');
   }
   if (production) {
     // A debug answer carries the code to whoever asked: in production that is account takeover.

@@ -134,10 +134,17 @@ export interface OutboundMessage {
   to: string;
   /** Email only. */
   subject?: string;
+  /** The text the customer reads, code included. */
   text: string;
+  /** What the code is for and how many digits it has: for providers that template or route by it. */
+  purpose: Purpose;
+  codeLength: number;
 }
 
-/** One delivery provider (Twilio, SMTP, console...). Throws on any failure. */
+/**
+ * One delivery provider (Twilio, SMTP, console...), or several tried in order behind one. Throws on
+ * any failure; the signal bounds the whole send.
+ */
 export interface Sender {
   readonly name: string;
   send(message: OutboundMessage, signal: AbortSignal): Promise<void>;

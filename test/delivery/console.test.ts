@@ -1,27 +1,12 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createConsoleSender } from '../../src/delivery/console.js';
 import { createSenders } from '../../src/delivery/index.js';
 import { otpMessage } from '../../src/delivery/messages.js';
+import { capturedLogger } from '../support/capture.js';
 
 const CODE = '615283';
-
-function capturedLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: 'info' }, stream),
-    entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-    text: () => lines.join(''),
-  };
-}
+const SYSTEM_CLOCK = { now: () => Date.now() };
 
 describe('console sender', () => {
   it('logs the whole message, code included, at warn level in development', async () => {
@@ -63,7 +48,7 @@ describe('console sender', () => {
 
 describe('createSenders', () => {
   it('uses the console for both channels by default outside production', async () => {
-    const senders = await createSenders(loadConfig({}), capturedLogger().logger);
+    const senders = await createSenders(loadConfig({}), capturedLogger().logger, SYSTEM_CLOCK);
     expect([senders.phone.name, senders.email.name]).toEqual(['console', 'console']);
   });
 
@@ -80,6 +65,7 @@ describe('createSenders', () => {
         EMAIL_FROM: 'no-reply@shop.test',
       }),
       capturedLogger().logger,
+      SYSTEM_CLOCK,
     );
     expect([senders.phone.name, senders.email.name]).toEqual(['twilio', 'smtp']);
     await Promise.all([senders.phone.close?.(), senders.email.close?.()]);

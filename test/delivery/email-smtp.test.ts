@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { createSmtpSender } from '../../src/delivery/email-smtp.js';
 import { otpMessage } from '../../src/delivery/messages.js';
 import type { Sender } from '../../src/domain/ports.js';
+import { failureOf } from '../support/capture.js';
 import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.js';
 
 const TO = 'customer@example.com';
@@ -17,16 +18,6 @@ function smtpConfig(url: string) {
     EMAIL_FROM: 'Shop <no-reply@shop.test>',
     DELIVERY_TIMEOUT_MS: '2000',
   });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`expected an Error, got ${String(error)}`);
-  }
-  throw new Error('expected the send to fail');
 }
 
 describe('SMTP email sender', () => {
@@ -112,7 +103,7 @@ describe('fake SMTP without credentials', () => {
     const sender = createSmtpSender(smtpConfig(fake.url));
     try {
       const text = `${'Ünïcödé and a long line that nodemailer has to wrap with soft line breaks. '.repeat(3)}\nYour code: 55120977`;
-      await sender.send({ to: TO, subject: 'Grüße', text }, AbortSignal.timeout(2000));
+      await sender.send({ ...MESSAGE, to: TO, subject: 'Grüße', text }, AbortSignal.timeout(2000));
 
       expect(fake.url).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
       expect(fake.messages[0]?.subject).toBe('Grüße');

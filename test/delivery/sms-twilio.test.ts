@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { otpMessage } from '../../src/delivery/messages.js';
 import { createTwilioSender } from '../../src/delivery/sms-twilio.js';
 import type { Sender } from '../../src/domain/ports.js';
+import { failureOf } from '../support/capture.js';
 import { extractCode } from '../support/fake-inbox.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
 
@@ -12,7 +13,8 @@ const FROM = '+15005550006';
 const SERVICE_SID = `MG${'b'.repeat(32)}`;
 const TO = '+15551230001';
 const CODE = '482913';
-const TEXT = otpMessage({ channel: 'phone', purpose: 'login', code: CODE, ttlMinutes: 10 }).text;
+const MESSAGE = otpMessage({ channel: 'phone', purpose: 'login', code: CODE, ttlMinutes: 10 });
+const TEXT = MESSAGE.text;
 
 function twilioConfig(fake: FakeTwilio, env: Record<string, string> = {}) {
   return loadConfig({
@@ -29,15 +31,6 @@ function twilioConfig(fake: FakeTwilio, env: Record<string, string> = {}) {
 /** Every string an error carries where a log could pick it up. */
 function everythingIn(error: unknown): string {
   return error instanceof Error ? JSON.stringify(error, Object.getOwnPropertyNames(error)) + String(error.cause) : String(error);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the send to fail');
 }
 
 describe('Twilio SMS sender', () => {
@@ -63,7 +56,7 @@ describe('Twilio SMS sender', () => {
   });
 
   it('posts To, Body and From with the account credentials', async () => {
-    await sender().send({ to: TO, text: TEXT }, AbortSignal.timeout(2000));
+    await sender().send({ to: TO, ...MESSAGE }, AbortSignal.timeout(2000));
 
     expect(fake.messages).toHaveLength(1);
     expect(fake.messages[0]).toMatchObject({ to: TO, from: FROM, body: TEXT });
@@ -72,14 +65,14 @@ describe('Twilio SMS sender', () => {
   });
 
   it('posts MessagingServiceSid instead of From when a messaging service is configured', async () => {
-    await sender({ TWILIO_FROM: '', TWILIO_MESSAGING_SERVICE_SID: SERVICE_SID }).send({ to: TO, text: TEXT }, AbortSignal.timeout(2000));
+    await sender({ TWILIO_FROM: '', TWILIO_MESSAGING_SERVICE_SID: SERVICE_SID }).send({ to: TO, ...MESSAGE }, AbortSignal.timeout(2000));
 
     expect(fake.messages[0]).toMatchObject({ to: TO, messagingServiceSid: SERVICE_SID, body: TEXT });
     expect(fake.messages[0]?.from).toBeUndefined();
   });
 
   it('prefers the messaging service when both it and a From number are set', async () => {
-    await sender({ TWILIO_MESSAGING_SERVICE_SID: SERVICE_SID }).send({ to: TO, text: TEXT }, AbortSignal.timeout(2000));
+    await sender({ TWILIO_MESSAGING_SERVICE_SID: SERVICE_SID }).send({ to: TO, ...MESSAGE }, AbortSignal.timeout(2000));
 
     expect(fake.messages[0]?.messagingServiceSid).toBe(SERVICE_SID);
     expect(fake.messages[0]?.from).toBeUndefined();
@@ -88,13 +81,13 @@ describe('Twilio SMS sender', () => {
   it('reuses one sender for many messages', async () => {
     const shared = sender();
     await Promise.all(
-      Array.from({ length: 20 }, (_, index) => shared.send({ to: `+1555123${String(index).padStart(4, '0')}`, text: TEXT }, AbortSignal.timeout(2000))),
+      Array.from({ length: 20 }, (_, index) => shared.send({ to: `+1555123${String(index).padStart(4, '0')}`, ...MESSAGE }, AbortSignal.timeout(2000))),
     );
     expect(fake.messages).toHaveLength(20);
   });
 
   it('rejects naming status and Twilio code when the credentials are wrong', async () => {
-    const error = await failureOf(sender({ TWILIO_AUTH_TOKEN: 'wrong-token' }).send({ to: TO, text: TEXT }, AbortSignal.timeout(2000)));
+    const error = await failureOf(sender({ TWILIO_AUTH_TOKEN: 'wrong-token' }).send({ to: TO, ...MESSAGE }, AbortSignal.timeout(2000)));
 
     expect(String(error)).toMatch(/HTTP 401.*20003/);
     expect(fake.messages).toHaveLength(0);
@@ -102,7 +95,7 @@ describe('Twilio SMS sender', () => {
 
   it('rejects a 4xx with the status and code but without the message text or the code', async () => {
     fake.setMode('client-error');
-    const error = await failureOf(sender().send({ to: TO, text: TEXT }, AbortSignal.timeout(2000)));
+    const error = await failureOf(sender().send({ to: TO, ...MESSAGE }, AbortSignal.timeout(2000)));
 
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe('Twilio answered HTTP 400 with error code 21211');
@@ -112,20 +105,20 @@ describe('Twilio SMS sender', () => {
 
   it('rejects a 5xx', async () => {
     fake.setMode('server-error');
-    await expect(sender().send({ to: TO, text: TEXT }, AbortSignal.timeout(2000))).rejects.toThrow(/HTTP 500/);
+    await expect(sender().send({ to: TO, ...MESSAGE }, AbortSignal.timeout(2000))).rejects.toThrow(/HTTP 500/);
   });
 
   it('gives up promptly when the abort signal fires on a server that never answers', async () => {
     fake.setMode('hang');
     const startedMs = Date.now();
-    const error = await failureOf(sender().send({ to: TO, text: TEXT }, AbortSignal.timeout(300)));
+    const error = await failureOf(sender().send({ to: TO, ...MESSAGE }, AbortSignal.timeout(300)));
 
     expect((error as Error).name).toBe('TimeoutError');
     expect(Date.now() - startedMs).toBeLessThan(1500);
   });
 
   it('sends nothing when the signal has already fired', async () => {
-    await expect(sender().send({ to: TO, text: TEXT }, AbortSignal.abort())).rejects.toThrow();
+    await expect(sender().send({ to: TO, ...MESSAGE }, AbortSignal.abort())).rejects.toThrow();
     expect(fake.messages).toHaveLength(0);
   });
 
@@ -165,7 +158,7 @@ describe('fake Twilio', () => {
   it('answers a message with a Twilio-shaped resource and serves it on the control endpoint', async () => {
     const sender = createTwilioSender(twilioConfig(fake));
     const waiting = fake.waitForCode(TO);
-    await sender.send({ to: TO, text: TEXT }, AbortSignal.timeout(2000));
+    await sender.send({ to: TO, ...MESSAGE }, AbortSignal.timeout(2000));
     await sender.close?.();
 
     expect(await waiting).toBe(CODE);

@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInbox } from './fake-inbox.js';
 
-export type FakeTwilioMode = 'ok' | 'client-error' | 'server-error' | 'hang';
+/** 'accept-then-hang': takes the message (the customer gets it) but never answers, as a slow Twilio may. */
+export type FakeTwilioMode = 'ok' | 'client-error' | 'server-error' | 'hang' | 'accept-then-hang';
 
 export interface FakeTwilioMessage {
   to: string;
@@ -35,6 +36,8 @@ export interface FakeTwilio {
   /** Base URL to use as TWILIO_API_BASE_URL. */
   url: string;
   messages: FakeTwilioMessage[];
+  /** Requests that reached the Messages API, whatever the mode made of them. */
+  requestCount(): number;
   setMode(mode: FakeTwilioMode): void;
   /** The code in the newest message to this number. */
   latestCode(to: string): string | undefined;
@@ -126,6 +129,7 @@ function messageResource(accountSid: string, message: FakeTwilioMessage): object
 export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeTwilio> {
   const { accountSid, authToken } = options;
   let mode: FakeTwilioMode = 'ok';
+  let requests = 0;
   const inbox = createInbox<FakeTwilioMessage>({
     recipients: (message) => [message.to],
     text: (message) => message.body,
@@ -162,6 +166,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
       }
       return sendJson(response, 200, { codes });
     }
+    requests += 1;
     // Held open until the client gives up or close() destroys the socket.
     if (mode === 'hang') return;
     if (mode === 'server-error') return sendError(response, ERRORS.internal);
@@ -188,6 +193,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     if (from !== undefined) message.from = from;
     if (messagingServiceSid !== undefined) message.messagingServiceSid = messagingServiceSid;
     inbox.add(message);
+    if (mode === 'accept-then-hang') return;
     sendJson(response, 201, messageResource(accountSid, message));
   }
 
@@ -209,12 +215,16 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
   return {
     url: `http://127.0.0.1:${port}`,
     messages: inbox.messages,
+    requestCount: () => requests,
     setMode(next) {
       mode = next;
     },
     latestCode: (to) => inbox.latestCode(to),
     waitForCode: (to, timeoutMs = 2000) => inbox.waitForCode(to, timeoutMs),
-    clear: () => inbox.clear(),
+    clear() {
+      inbox.clear();
+      requests = 0;
+    },
     close() {
       return new Promise<void>((resolve) => {
         server.close(() => resolve());

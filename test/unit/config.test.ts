@@ -17,6 +17,7 @@ function refusal(env: Record<string, string>): string {
   }
   throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
 }
+const WEBHOOK = { SMS_WEBHOOK_URL: 'https://sms-gateway.internal/send', SMS_WEBHOOK_SECRET: 'w'.repeat(32) };
 
 describe('loadConfig', () => {
   it('runs in development with no settings at all', () => {
@@ -25,8 +26,9 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 3000,
       database: { kind: 'sqlite', path: './data/customer-auth.db' },
-      smsProvider: 'console',
-      emailProvider: 'console',
+      smsProviders: ['console'],
+      emailProviders: ['console'],
+      providerBreaker: { failures: 5, windowMs: 30_000, openMs: 30_000 },
       otpLength: 6,
       otpTtlSeconds: 600,
       otpMaxAttempts: 5,
@@ -68,9 +70,45 @@ describe('loadConfig', () => {
     ['TWILIO_FROM', { NODE_ENV: 'test', SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't' }],
     ['SMTP_URL', { NODE_ENV: 'test', EMAIL_PROVIDER: 'smtp' }],
     ['EMAIL_FROM', { NODE_ENV: 'test', EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtp://h' }],
+    ['SMS_PROVIDER', { NODE_ENV: 'test', ...TWILIO, SMS_PROVIDER: 'twilio,twilio' }],
+    ['SMS_PROVIDER', { NODE_ENV: 'test', ...TWILIO, SMS_PROVIDER: 'twilio,,console' }],
+    ['SMS_PROVIDER', { NODE_ENV: 'test', SMS_PROVIDER: 'console,smtp' }],
+    ['EMAIL_PROVIDER', { NODE_ENV: 'test', EMAIL_PROVIDER: 'console,webhook' }],
+    ['TWILIO_ACCOUNT_SID', { NODE_ENV: 'test', SMS_PROVIDER: 'console,twilio' }],
+    ['SMS_WEBHOOK_URL', { NODE_ENV: 'test', SMS_PROVIDER: 'webhook', SMS_WEBHOOK_SECRET: WEBHOOK.SMS_WEBHOOK_SECRET }],
+    ['SMS_WEBHOOK_URL', { NODE_ENV: 'test', ...WEBHOOK, SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'ftp://gateway' }],
+    ['SMS_WEBHOOK_SECRET', { NODE_ENV: 'test', SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: WEBHOOK.SMS_WEBHOOK_URL }],
+    ['SMS_WEBHOOK_SECRET', { NODE_ENV: 'test', ...WEBHOOK, SMS_PROVIDER: 'webhook', SMS_WEBHOOK_SECRET: 'w'.repeat(31) }],
+    ['PROVIDER_BREAKER', { NODE_ENV: 'test', PROVIDER_BREAKER: 'five' }],
+    ['PROVIDER_BREAKER', { NODE_ENV: 'test', PROVIDER_BREAKER: '5/30' }],
+    ['PROVIDER_BREAKER', { NODE_ENV: 'test', PROVIDER_BREAKER: '0/30s' }],
+    ['PROVIDER_BREAKER', { NODE_ENV: 'test', PROVIDER_BREAKER: '5/0s' }],
+    ['PROVIDER_BREAKER', { NODE_ENV: 'test', PROVIDER_BREAKER: '5/30s,10/1m' }],
+    ['PROVIDER_BREAKER_OPEN_SECONDS', { NODE_ENV: 'test', PROVIDER_BREAKER_OPEN_SECONDS: '0' }],
   ])('stops start-up naming %s when it is bad', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
+  });
+
+  it('reads an ordered provider list for each channel, a single name still working', () => {
+    const config = loadConfig({ NODE_ENV: 'test', ...TWILIO, ...WEBHOOK, ...SMTP, SMS_PROVIDER: ' twilio , webhook,console', EMAIL_PROVIDER: 'smtp,console' });
+    expect(config.smsProviders).toEqual(['twilio', 'webhook', 'console']);
+    expect(config.emailProviders).toEqual(['smtp', 'console']);
+    expect(loadConfig({ NODE_ENV: 'test', ...WEBHOOK, SMS_PROVIDER: 'webhook' }).smsProviders).toEqual(['webhook']);
+  });
+
+  it.each([
+    ['3/10s', { failures: 3, windowMs: 10_000, openMs: 30_000 }],
+    ['10 / 2m', { failures: 10, windowMs: 120_000, openMs: 30_000 }],
+    ['1/1h', { failures: 1, windowMs: 3_600_000, openMs: 30_000 }],
+    ['2/1d', { failures: 2, windowMs: 86_400_000, openMs: 30_000 }],
+  ])('reads PROVIDER_BREAKER=%s', (rule, breaker) => {
+    expect(loadConfig({ PROVIDER_BREAKER: rule }).providerBreaker).toEqual(breaker);
+  });
+
+  it('turns the breaker off with PROVIDER_BREAKER=off and reads its open period', () => {
+    expect(loadConfig({ PROVIDER_BREAKER: 'off' }).providerBreaker).toBeUndefined();
+    expect(loadConfig({ PROVIDER_BREAKER_OPEN_SECONDS: '90' }).providerBreaker?.openMs).toBe(90_000);
   });
 
   describe('in production', () => {
@@ -86,7 +124,14 @@ describe('loadConfig', () => {
     it('refuses the console providers unless ALLOW_CONSOLE_DELIVERY=true', () => {
       const env = { NODE_ENV: 'production', JWT_SECRET: SECRET, SMS_PROVIDER: 'console', ...SMTP };
       expect(() => loadConfig(env)).toThrow('ALLOW_CONSOLE_DELIVERY');
-      expect(loadConfig({ ...env, ALLOW_CONSOLE_DELIVERY: 'true' }).smsProvider).toBe('console');
+      expect(loadConfig({ ...env, ALLOW_CONSOLE_DELIVERY: 'true' }).smsProviders).toEqual(['console']);
+    });
+
+    it('refuses a console anywhere in a provider list unless ALLOW_CONSOLE_DELIVERY=true', () => {
+      const env = { NODE_ENV: 'production', JWT_SECRET: SECRET, ...TWILIO, ...SMTP };
+      expect(() => loadConfig({ ...env, SMS_PROVIDER: 'twilio,console' })).toThrow(/SMS_PROVIDER.*ALLOW_CONSOLE_DELIVERY/);
+      expect(() => loadConfig({ ...env, EMAIL_PROVIDER: 'smtp,console' })).toThrow(/EMAIL_PROVIDER.*ALLOW_CONSOLE_DELIVERY/);
+      expect(loadConfig({ ...env, SMS_PROVIDER: 'twilio,console', ALLOW_CONSOLE_DELIVERY: 'true' }).smsProviders).toEqual(['twilio', 'console']);
     });
 
     it('starts with real providers and a secret', () => {
