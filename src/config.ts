@@ -1,5 +1,7 @@
 // Every environment variable the service reads, with its doc and default, in one table.
 // loadConfig() is the only place process.env is read; a bad value stops start-up naming the variable.
+import { isSupportedCountry } from 'libphonenumber-js';
+import { REFUSABLE_NUMBER_TYPES, type RefusableNumberType } from './domain/phone-policy.js';
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -75,6 +77,60 @@ function database(env: Env): DatabaseConfig {
   throw new ConfigError('DATABASE_URL', `must start with sqlite:, postgres:// or postgresql://, got "${raw}"`);
 }
 
+/** Comma-separated, trimmed, upper-cased; empty entries dropped. */
+function list(env: Env, name: string): string[] | undefined {
+  return str(env, name)
+    ?.split(',')
+    .map((item) => item.trim().toUpperCase())
+    .filter((item) => item !== '');
+}
+
+function allowedCountries(env: Env): string[] {
+  const countries = list(env, 'SMS_ALLOWED_COUNTRIES') ?? [];
+  for (const country of countries) {
+    if (!isSupportedCountry(country)) throw new ConfigError('SMS_ALLOWED_COUNTRIES', `must list ISO 3166 region codes such as IN or US, got "${country}"`);
+  }
+  return countries;
+}
+
+/** Refused by default: every kind an attack review reached, and landlines (they cannot read an SMS). */
+const DEFAULT_REFUSED_NUMBER_TYPES: RefusableNumberType[] = [
+  'PREMIUM_RATE', 'SHARED_COST', 'TOLL_FREE', 'UAN', 'PAGER', 'VOICEMAIL', 'FIXED_LINE', 'PERSONAL_NUMBER', 'NON_GEOGRAPHIC',
+];
+
+function refusedNumberTypes(env: Env): RefusableNumberType[] {
+  const types = list(env, 'SMS_REFUSED_NUMBER_TYPES');
+  if (types === undefined) return DEFAULT_REFUSED_NUMBER_TYPES;
+  if (types.length === 1 && types[0] === 'OFF') return [];
+  for (const type of types) {
+    if (!(REFUSABLE_NUMBER_TYPES as readonly string[]).includes(type)) {
+      throw new ConfigError('SMS_REFUSED_NUMBER_TYPES', `must be off or a list of ${REFUSABLE_NUMBER_TYPES.join(', ')}; got "${type}"`);
+    }
+  }
+  return types as RefusableNumberType[];
+}
+
+export type CaptchaProvider = 'turnstile' | 'hcaptcha';
+
+/** The vendors' documented siteverify endpoints. */
+const CAPTCHA_VERIFY_URLS: Record<CaptchaProvider, string> = {
+  turnstile: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+  hcaptcha: 'https://api.hcaptcha.com/siteverify',
+};
+
+function captcha(env: Env) {
+  const provider = oneOf<CaptchaProvider>(env, 'CAPTCHA_PROVIDER', ['turnstile', 'hcaptcha'], undefined);
+  if (provider === undefined) return undefined;
+  const secret = str(env, 'CAPTCHA_SECRET');
+  if (secret === undefined) throw new ConfigError('CAPTCHA_SECRET', `must be set when CAPTCHA_PROVIDER=${provider}`);
+  return {
+    provider,
+    secret,
+    verifyUrl: url(env, 'CAPTCHA_VERIFY_URL', ['http:', 'https:']) ?? CAPTCHA_VERIFY_URLS[provider],
+    timeoutMs: int(env, 'CAPTCHA_TIMEOUT_MS', 5000, 100, 60_000),
+  };
+}
+
 export type SmsProvider = 'console' | 'twilio';
 export type EmailProvider = 'console' | 'smtp';
 
@@ -148,6 +204,18 @@ export function loadConfig(env: Env) {
     rateLimitIpWindowSeconds: int(env, 'RATE_LIMIT_IP_WINDOW_SECONDS', 60, 1, 24 * 3600),
     /** DEFAULT_COUNTRY, optional ISO region (IN, US): for national numbers sent without country_code. */
     defaultCountry,
+    /** SMS_ALLOWED_COUNTRIES, default empty (every country): ISO regions (IN,US) SMS codes may go to. */
+    smsAllowedCountries: allowedCountries(env),
+    /**
+     * SMS_REFUSED_NUMBER_TYPES, default PREMIUM_RATE,SHARED_COST,TOLL_FREE,UAN,PAGER,VOICEMAIL,FIXED_LINE,
+     * PERSONAL_NUMBER,NON_GEOGRAPHIC; off: no check (and libphonenumber's full metadata is not loaded).
+     */
+    smsRefusedNumberTypes: refusedNumberTypes(env),
+    /**
+     * CAPTCHA_PROVIDER, turnstile|hcaptcha, default unset (off); CAPTCHA_SECRET (required with it);
+     * CAPTCHA_VERIFY_URL, default the vendor's siteverify; CAPTCHA_TIMEOUT_MS, default 5000.
+     */
+    captcha: captcha(env),
     /** SMS_PROVIDER, console|twilio: default console outside production, required in production. */
     smsProvider,
     /** EMAIL_PROVIDER, console|smtp: default console outside production, required in production. */

@@ -38,6 +38,7 @@ export interface ChallengeSettings {
 export interface ChallengeDeps {
   store: Store;
   limiter: Limiter;
+  phonePolicy: { check(phone: PhoneNumber | null): void };
   senders: Senders;
   clock: Clock;
   hasher: CodeHasher;
@@ -129,6 +130,7 @@ export function createChallengeService(deps: ChallengeDeps) {
   async function requestCode(request: CodeRequest): Promise<CodeSent> {
     await limitClient('request', request.clientAddress);
     const target = resolveTarget(request);
+    deps.phonePolicy.check(target.phone);
     const profile = resolveProfile(target.channel, request.countryCode, request.profile);
 
     const existing = await store.findCustomerByIdentifier(target.channel, target.identifier);

@@ -128,16 +128,17 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       });
 
       it('does not guess when two countries have a pending code for the same national number', async () => {
-        // 202 555 0123 is a valid number in both the US (+1) and India (+91).
-        const india = { e164: '+912025550123', national: '2025550123' };
-        const us = { e164: '+12025550123', national: '2025550123' };
+        // 912 555 0123 is a valid number in both the US (+1, Georgia) and India (+91, a mobile). Not
+        // 202 555 0123: in India that is a landline, which SMS_REFUSED_NUMBER_TYPES refuses by default.
+        const india = { e164: '+919125550123', national: '9125550123' };
+        const us = { e164: '+19125550123', national: '9125550123' };
         expectStatus(await service.post(V2.register, { type: 'phone', identifier: india.national, country_code: '+91' }), 200);
         expectStatus(await service.post(V2.register, { type: 'phone', identifier: us.national, country_code: '+1' }), 200);
         const indiaCode = smsCode(service, india.e164);
         const usCode = smsCode(service, us.e164);
-        expectError(await service.post(V2.verifyRegistration, { type: 'phone', identifier: '2025550123', otp: indiaCode }), 400, 'OTP_NOT_FOUND');
-        expectStatus(await service.post(V2.verifyRegistration, { type: 'phone', identifier: '2025550123', country_code: '+91', otp: indiaCode }), 201);
-        expectStatus(await service.post(V2.verifyRegistration, { type: 'phone', identifier: '+1 202 555 0123', otp: usCode }), 201);
+        expectError(await service.post(V2.verifyRegistration, { type: 'phone', identifier: '9125550123', otp: indiaCode }), 400, 'OTP_NOT_FOUND');
+        expectStatus(await service.post(V2.verifyRegistration, { type: 'phone', identifier: '9125550123', country_code: '+91', otp: indiaCode }), 201);
+        expectStatus(await service.post(V2.verifyRegistration, { type: 'phone', identifier: '+1 912 555 0123', otp: usCode }), 201);
       });
 
       it('answers 400 OTP_NOT_FOUND for a national number without country_code that has no pending code', async () => {
