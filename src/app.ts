@@ -2,6 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChallengeService } from './domain/challenges.js';
+import type { CaptchaGuard } from './http/captcha.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
@@ -14,6 +15,8 @@ export interface AppDeps {
   /** True for an error that means a backing service is unreachable (answered 503, not 500). */
   isUnavailable: (error: unknown) => boolean;
   logger: Logger;
+  /** Set when CAPTCHA_PROVIDER is: the routes that send a code then require a solved captcha. */
+  captcha?: CaptchaGuard | undefined;
   http: {
     otpLength: number;
     bodyLimitBytes: number;
@@ -54,7 +57,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   registerErrorHandling(app, deps.isUnavailable);
   registerHealthRoutes(app, deps.health);
-  registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength));
+  registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), deps.captcha);
   registerSessionRoutes(app, deps.auth);
   return app;
 }

@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createSenders } from './delivery/index.js';
 import { createChallengeService } from './domain/challenges.js';
 import { createCodeHasher, deriveOtpKey } from './domain/otp.js';
+import { createPhonePolicy } from './domain/phone-policy.js';
 import type { Clock, Limiter } from './domain/ports.js';
 import { createTokens } from './domain/tokens.js';
 import { createDatabase, isUnavailable } from './store/database.js';
@@ -53,10 +54,19 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
   const senders = await createSenders(config, logger, clock);
+  // The full phone metadata is loaded only when number types are checked (it costs memory).
+  const numberTypes = config.smsRefusedNumberTypes.length === 0 ? undefined : await import('./domain/number-types.js');
+  const phonePolicy = createPhonePolicy(
+    { allowedCountries: config.smsAllowedCountries, refusedNumberTypes: config.smsRefusedNumberTypes },
+    logger,
+    numberTypes?.numberKindOf,
+  );
+  const captcha = config.captcha === undefined ? undefined : (await import('./http/captcha.js')).createCaptchaGuard(config.captcha, logger);
 
   const auth = createChallengeService({
     store,
     limiter,
+    phonePolicy,
     senders,
     clock,
     log: logger,
@@ -78,6 +88,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
   const app = buildApp({
     auth,
     logger,
+    captcha,
     isUnavailable,
     health: { database: () => store.ping(), ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }) },
     http: {
@@ -103,6 +114,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
       senders.phone.close?.(),
       senders.email.close?.(),
       limiter.close(),
+      captcha?.close(),
     ]);
     await database.close();
   });

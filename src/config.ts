@@ -4,6 +4,8 @@
 import { inspect } from 'node:util';
 import { productionShapedSetting, secretWeakness, unsafeOtpSettings } from './config-rules.js';
 import { withoutCredentials, withoutUrlCredentials } from './credentials.js';
+import { isSupportedCountry } from 'libphonenumber-js';
+import { REFUSABLE_NUMBER_TYPES, type RefusableNumberType } from './domain/phone-policy.js';
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -86,6 +88,60 @@ export function database(env: Env): DatabaseConfig {
     return { kind: 'sqlite', path };
   }
   throw new ConfigError('DATABASE_URL', `must start with sqlite:, postgres:// or postgresql://, got "${withoutCredentials(raw)}"`);
+}
+
+/** Comma-separated, trimmed, upper-cased; empty entries dropped. */
+function list(env: Env, name: string): string[] | undefined {
+  return str(env, name)
+    ?.split(',')
+    .map((item) => item.trim().toUpperCase())
+    .filter((item) => item !== '');
+}
+
+function allowedCountries(env: Env): string[] {
+  const countries = list(env, 'SMS_ALLOWED_COUNTRIES') ?? [];
+  for (const country of countries) {
+    if (!isSupportedCountry(country)) throw new ConfigError('SMS_ALLOWED_COUNTRIES', `must list ISO 3166 region codes such as IN or US, got "${country}"`);
+  }
+  return countries;
+}
+
+/** Refused by default: every kind an attack review reached, and landlines (they cannot read an SMS). */
+const DEFAULT_REFUSED_NUMBER_TYPES: RefusableNumberType[] = [
+  'PREMIUM_RATE', 'SHARED_COST', 'TOLL_FREE', 'UAN', 'PAGER', 'VOICEMAIL', 'FIXED_LINE', 'PERSONAL_NUMBER', 'NON_GEOGRAPHIC',
+];
+
+function refusedNumberTypes(env: Env): RefusableNumberType[] {
+  const types = list(env, 'SMS_REFUSED_NUMBER_TYPES');
+  if (types === undefined) return DEFAULT_REFUSED_NUMBER_TYPES;
+  if (types.length === 1 && types[0] === 'OFF') return [];
+  for (const type of types) {
+    if (!(REFUSABLE_NUMBER_TYPES as readonly string[]).includes(type)) {
+      throw new ConfigError('SMS_REFUSED_NUMBER_TYPES', `must be off or a list of ${REFUSABLE_NUMBER_TYPES.join(', ')}; got "${type}"`);
+    }
+  }
+  return types as RefusableNumberType[];
+}
+
+export type CaptchaProvider = 'turnstile' | 'hcaptcha';
+
+/** The vendors' documented siteverify endpoints. */
+const CAPTCHA_VERIFY_URLS: Record<CaptchaProvider, string> = {
+  turnstile: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+  hcaptcha: 'https://api.hcaptcha.com/siteverify',
+};
+
+function captcha(env: Env) {
+  const provider = oneOf<CaptchaProvider>(env, 'CAPTCHA_PROVIDER', ['turnstile', 'hcaptcha'], undefined);
+  if (provider === undefined) return undefined;
+  const secret = str(env, 'CAPTCHA_SECRET');
+  if (secret === undefined) throw new ConfigError('CAPTCHA_SECRET', `must be set when CAPTCHA_PROVIDER=${provider}`);
+  return {
+    provider,
+    secret,
+    verifyUrl: url(env, 'CAPTCHA_VERIFY_URL', ['http:', 'https:']) ?? CAPTCHA_VERIFY_URLS[provider],
+    timeoutMs: int(env, 'CAPTCHA_TIMEOUT_MS', 5000, 100, 60_000),
+  };
 }
 
 export type SmsProvider = 'console' | 'twilio' | 'webhook';
@@ -213,6 +269,18 @@ export function loadConfig(env: Env) {
     emailProviders,
     /** PROVIDER_BREAKER, default 5/30s (or off); PROVIDER_BREAKER_OPEN_SECONDS, default 30: each provider's circuit breaker. */
     providerBreaker: breakerRule(env),
+    /** SMS_ALLOWED_COUNTRIES, default empty (every country): ISO regions (IN,US) SMS codes may go to. */
+    smsAllowedCountries: allowedCountries(env),
+    /**
+     * SMS_REFUSED_NUMBER_TYPES, default PREMIUM_RATE,SHARED_COST,TOLL_FREE,UAN,PAGER,VOICEMAIL,FIXED_LINE,
+     * PERSONAL_NUMBER,NON_GEOGRAPHIC; off: no check (and libphonenumber's full metadata is not loaded).
+     */
+    smsRefusedNumberTypes: refusedNumberTypes(env),
+    /**
+     * CAPTCHA_PROVIDER, turnstile|hcaptcha, default unset (off); CAPTCHA_SECRET (required with it);
+     * CAPTCHA_VERIFY_URL, default the vendor's siteverify; CAPTCHA_TIMEOUT_MS, default 5000.
+     */
+    captcha: captcha(env),
     /** ALLOW_CONSOLE_DELIVERY, default false: lets a console provider run in production. */
     allowConsoleDelivery,
     twilio: {

@@ -6,6 +6,9 @@ export const ERRORS = {
   VALIDATION_ERROR: { status: 422, message: 'The request is invalid' },
   INVALID_PHONE: { status: 422, message: 'The phone number is not valid' },
   INVALID_EMAIL: { status: 422, message: 'The email address is not valid' },
+  COUNTRY_NOT_ALLOWED: { status: 422, message: 'Codes cannot be sent to phone numbers in this country' },
+  CAPTCHA_REQUIRED: { status: 400, message: 'Please complete the captcha: captcha_token is required' },
+  CAPTCHA_FAILED: { status: 403, message: 'The captcha was not solved or has expired. Please try again.' },
   ALREADY_REGISTERED: { status: 409, message: 'An account with this identifier already exists. Please log in.' },
   USERNAME_TAKEN: { status: 409, message: 'This username is already taken' },
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No account found with this identifier. Please register first.' },
@@ -20,6 +23,7 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, message: 'Route not found' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   DELIVERY_FAILED: { status: 503, message: 'We could not send the OTP right now. Please try again shortly.' },
+  CAPTCHA_UNAVAILABLE: { status: 503, message: 'The captcha could not be checked right now. Please try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable. Please try again shortly.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -28,6 +28,7 @@ export interface ChallengeSettings {
 export interface ChallengeDeps {
   store: Store;
   limiter: Limiter;
+  phonePolicy: { check(phone: PhoneNumber | null): void };
   senders: Senders;
   clock: Clock;
   hasher: CodeHasher;
@@ -103,6 +104,7 @@ export function createChallengeService(deps: ChallengeDeps) {
   async function requestCode(request: CodeRequest): Promise<CodeSent> {
     await limitClient('request', request.clientAddress);
     const target = resolveTarget(request);
+    deps.phonePolicy.check(target.phone);
     const profile = completeProfile(readProfile(target.channel, request.profile, phoneCountry(request.countryCode)));
 
     const existing = await store.findCustomerByIdentifier(target.channel, target.identifier);

@@ -7,6 +7,7 @@ const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\
 const Username = Type.String({ pattern: '^[A-Za-z0-9_.-]{3,30}$', description: '3 to 30 letters, digits, _ . -' });
 const EmailText = Type.String({ minLength: 3, maxLength: 254 });
 const PhoneText = Type.String({ minLength: 4, maxLength: 32, description: '+E.164, or a national number with country_code' });
+const CaptchaToken = Type.String({ minLength: 1, maxLength: 8192, description: 'The captcha widget\'s token (required when CAPTCHA_PROVIDER is set)' });
 const IdentifierType = Type.Union([Type.Literal('phone'), Type.Literal('email')]);
 
 export function buildSchemas(otpLength: number) {
@@ -22,21 +23,23 @@ export function buildSchemas(otpLength: number) {
     username: Type.Optional(Username),
     email: Type.Optional(EmailText),
   };
+  /** On the routes that send a code. */
+  const captcha = { captcha_token: Type.Optional(CaptchaToken) };
 
   return {
     /** login-api-v2: /login, /resend-login-otp */
-    RequestBody: Type.Object(identify, { additionalProperties: false }),
+    RequestBody: Type.Object({ ...identify, ...captcha }, { additionalProperties: false }),
     /** login-api-v2: /register, /resend-registration-otp (phone: an unverified phone for an email registration) */
-    RegisterBody: Type.Object({ ...identify, ...profile, phone: Type.Optional(PhoneText) }, { additionalProperties: false }),
+    RegisterBody: Type.Object({ ...identify, ...profile, ...captcha, phone: Type.Optional(PhoneText) }, { additionalProperties: false }),
     /** login-api-v2: /verify-login-otp */
     VerifyBody: Type.Object({ ...identify, otp: Otp }, { additionalProperties: false }),
     /** login-api-v2: /verify-registration-otp; profile fields sent here win over those sent with the code */
     RegisterVerifyBody: Type.Object({ ...identify, otp: Otp, ...profile, phone: Type.Optional(PhoneText) }, { additionalProperties: false }),
     /** SAL-27: /customer/login/request-otp */
-    PhoneRequestBody: Type.Object({ phone: PhoneText, country_code: Type.Optional(CountryCode) }, { additionalProperties: false }),
+    PhoneRequestBody: Type.Object({ phone: PhoneText, country_code: Type.Optional(CountryCode), ...captcha }, { additionalProperties: false }),
     /** SAL-27: /customer/register/request-otp */
     PhoneRegisterBody: Type.Object(
-      { phone: PhoneText, country_code: Type.Optional(CountryCode), ...profile },
+      { phone: PhoneText, country_code: Type.Optional(CountryCode), ...profile, ...captcha },
       { additionalProperties: false },
     ),
     /** SAL-27: /customer/login/verify-otp */

@@ -130,17 +130,18 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       // Was OTP_NOT_FOUND (no guessing): now the code itself tells the two apart, so a stranger's
       // request for the same digits in another country cannot stop the owner's verify.
       it('verifies the country whose code matches when two countries have a pending code for the same national number', async () => {
-        // 202 555 0123 is a valid number in both the US (+1) and India (+91).
-        const india = { e164: '+912025550123', national: '2025550123' };
-        const us = { e164: '+12025550123', national: '2025550123' };
+        // 912 555 0123 is a valid number in both the US (+1, Georgia) and India (+91, a mobile). Not
+        // 202 555 0123: in India that is a landline, which SMS_REFUSED_NUMBER_TYPES refuses by default.
+        const india = { e164: '+919125550123', national: '9125550123' };
+        const us = { e164: '+19125550123', national: '9125550123' };
         expectStatus(await service.post(V2.register, { type: 'phone', identifier: india.national, country_code: '+91' }), 200);
         expectStatus(await service.post(V2.register, { type: 'phone', identifier: us.national, country_code: '+1' }), 200);
         const indiaCode = smsCode(service, india.e164);
         const usCode = smsCode(service, us.e164);
-        const indian = await service.post(V2.verifyRegistration, { type: 'phone', identifier: '2025550123', otp: indiaCode });
+        const indian = await service.post(V2.verifyRegistration, { type: 'phone', identifier: '9125550123', otp: indiaCode });
         expectStatus(indian, 201);
         expect(indian.body.data.customer).toMatchObject({ phone_e164: india.e164, country_code: '+91' });
-        const american = await service.post(V2.verifyRegistration, { type: 'phone', identifier: '2025550123', otp: usCode });
+        const american = await service.post(V2.verifyRegistration, { type: 'phone', identifier: '9125550123', otp: usCode });
         expectStatus(american, 201);
         expect(american.body.data.customer).toMatchObject({ phone_e164: us.e164, country_code: '+1' });
       });

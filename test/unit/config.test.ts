@@ -270,4 +270,43 @@ describe('loadConfig', () => {
       expect(message).not.toContain('hunter2');
     });
   });
+
+  describe('SMS destinations and captcha', () => {
+    it('refuses premium-rate, shared-cost, toll-free, UAN, pager, voicemail, landline, personal and non-geographic numbers by default, in every country', () => {
+      const config = loadConfig({});
+      expect(config.smsAllowedCountries).toEqual([]);
+      expect(config.smsRefusedNumberTypes).toEqual([
+        'PREMIUM_RATE', 'SHARED_COST', 'TOLL_FREE', 'UAN', 'PAGER', 'VOICEMAIL', 'FIXED_LINE', 'PERSONAL_NUMBER', 'NON_GEOGRAPHIC',
+      ]);
+      expect(config.captcha).toBeUndefined();
+    });
+
+    it('reads lists in any case with spaces, and off turns the number-type check off', () => {
+      expect(loadConfig({ SMS_ALLOWED_COUNTRIES: ' in, gb ' }).smsAllowedCountries).toEqual(['IN', 'GB']);
+      expect(loadConfig({ SMS_REFUSED_NUMBER_TYPES: 'voip, pager' }).smsRefusedNumberTypes).toEqual(['VOIP', 'PAGER']);
+      expect(loadConfig({ SMS_REFUSED_NUMBER_TYPES: 'off' }).smsRefusedNumberTypes).toEqual([]);
+    });
+
+    it.each([
+      ['SMS_ALLOWED_COUNTRIES', { SMS_ALLOWED_COUNTRIES: 'IN,XX' }],
+      ['SMS_ALLOWED_COUNTRIES', { SMS_ALLOWED_COUNTRIES: 'India' }],
+      ['SMS_REFUSED_NUMBER_TYPES', { SMS_REFUSED_NUMBER_TYPES: 'MOBILE' }],
+      ['SMS_REFUSED_NUMBER_TYPES', { SMS_REFUSED_NUMBER_TYPES: 'FIXED_LINE_OR_MOBILE' }],
+      ['SMS_REFUSED_NUMBER_TYPES', { SMS_REFUSED_NUMBER_TYPES: 'PREMIUM' }],
+      ['CAPTCHA_PROVIDER', { CAPTCHA_PROVIDER: 'recaptcha', CAPTCHA_SECRET: 's' }],
+      ['CAPTCHA_SECRET', { CAPTCHA_PROVIDER: 'turnstile' }],
+      ['CAPTCHA_VERIFY_URL', { CAPTCHA_PROVIDER: 'hcaptcha', CAPTCHA_SECRET: 's', CAPTCHA_VERIFY_URL: 'ftp://x' }],
+      ['CAPTCHA_TIMEOUT_MS', { CAPTCHA_PROVIDER: 'hcaptcha', CAPTCHA_SECRET: 's', CAPTCHA_TIMEOUT_MS: '0' }],
+    ])('stops start-up naming %s for %j', (variable, env) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(variable);
+    });
+
+    it.each([
+      ['turnstile', 'https://challenges.cloudflare.com/turnstile/v0/siteverify'],
+      ['hcaptcha', 'https://api.hcaptcha.com/siteverify'],
+    ])('defaults CAPTCHA_VERIFY_URL to the %s siteverify endpoint', (provider, verifyUrl) => {
+      expect(loadConfig({ CAPTCHA_PROVIDER: provider, CAPTCHA_SECRET: 's' }).captcha).toEqual({ provider, secret: 's', verifyUrl, timeoutMs: 5000 });
+    });
+  });
 });

@@ -7,13 +7,16 @@ import type { FastifyInstance } from 'fastify';
 import type { ChallengeService } from '../../domain/challenges.js';
 import type { Purpose } from '../../domain/ports.js';
 import type { ProfileInput } from '../../domain/profiles.js';
+import type { CaptchaGuard } from '../captcha.js';
 import { codeSentJson, signedInJson } from '../present.js';
 import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type RegisterVerifyBody, type Schemas } from '../schemas.js';
 
 const SIGNED_IN_STATUS: Record<Purpose, number> = { login: 200, register: 201 };
 
-export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeService, schemas: Schemas): void {
+export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeService, schemas: Schemas, captcha?: CaptchaGuard): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  // The routes that send a code pass the captcha (when configured) before anything is counted or sent.
+  const sending = captcha === undefined ? {} : { preHandler: captcha.check };
   const sentResponse = { 200: CodeSentEnvelope, ...errorResponses };
   const signedInResponse = { 200: SignedInEnvelope, 201: SignedInEnvelope, ...errorResponses };
 
@@ -29,7 +32,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     ['/api/v1/auth/resend-login-otp', 'login', true],
   ] as const) {
     const body = purpose === 'register' ? schemas.RegisterBody : schemas.RequestBody;
-    app.post(path, { schema: { body, response: sentResponse } }, async (request) => {
+    app.post(path, { schema: { body, response: sentResponse }, ...sending }, async (request) => {
       const sent = await auth.requestCode({
         purpose,
         channel: request.body.type,
@@ -66,7 +69,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
   // SAL-27: {phone, country_code?}; asking again is the resend.
   for (const purpose of ['register', 'login'] as const) {
     const body = purpose === 'register' ? schemas.PhoneRegisterBody : schemas.PhoneRequestBody;
-    app.post(`/api/v1/auth/customer/${purpose}/request-otp`, { schema: { body, response: sentResponse } }, async (request) => {
+    app.post(`/api/v1/auth/customer/${purpose}/request-otp`, { schema: { body, response: sentResponse }, ...sending }, async (request) => {
       const sent = await auth.requestCode({
         purpose,
         channel: 'phone',
