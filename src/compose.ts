@@ -86,6 +86,8 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
       otpLength: config.otpLength,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       requestLogLevel: config.requestLogLevel,
     },
   });

@@ -34,7 +34,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         channel: request.body.type,
         identifier: request.body.identifier,
         countryCode: request.body.country_code,
-        clientAddress: request.ip,
+        clientAddress: request.clientAddress,
         // The register paths validated the body against RegisterBody just above.
         profile: purpose === 'register' ? profileOf(request.body as RegisterBody) : undefined,
       });
@@ -53,7 +53,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         identifier: request.body.identifier,
         countryCode: request.body.country_code,
         otp: request.body.otp,
-        clientAddress: request.ip,
+        clientAddress: request.clientAddress,
       });
       return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
     });
@@ -68,7 +68,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         channel: 'phone',
         identifier: request.body.phone,
         countryCode: request.body.country_code,
-        clientAddress: request.ip,
+        clientAddress: request.clientAddress,
         profile: purpose === 'register' ? profileOf(request.body) : undefined,
       });
       return codeSentJson(sent, purpose, false);
@@ -84,7 +84,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
           identifier: request.body.phone,
           countryCode: request.body.country_code,
           otp: request.body.otp,
-          clientAddress: request.ip,
+          clientAddress: request.clientAddress,
         });
         return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
       },
