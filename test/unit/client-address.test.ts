@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, type TrustProxy } from '../../src/config.js';
 import { createClientAddress } from '../../src/http/client-address.js';
 
 describe('TRUST_PROXY', () => {
@@ -117,7 +117,8 @@ describe('client address', () => {
   });
 
   it('never makes a key longer than an IPv6 /64', () => {
-    for (const trust of [false, { hops: 1 }, { hops: 3 }, { proxies: ['0.0.0.0/0', '::/0'] }] as const) {
+    const forms: TrustProxy[] = [false, { hops: 1 }, { hops: 3 }, { proxies: ['0.0.0.0/0', '::/0'] }];
+    for (const trust of forms) {
       const clientAddress = createClientAddress(trust);
       for (const header of [LONG_GARBAGE, 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', `${'a'.repeat(60)}%eth0`]) {
         expect(clientAddress('ffff:ffff:ffff:ffff:1:2:3:4', header).length).toBeLessThanOrEqual('ffff:ffff:ffff:ffff::/64'.length);
