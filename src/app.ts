@@ -20,8 +20,10 @@ export interface AppDeps {
     otpLength: number;
     bodyLimitBytes: number;
     trustProxy: TrustProxy;
-    /** Headers and body must arrive within this; a silent socket is closed after it. */
+    /** A request's headers and body must arrive within this (a connection that sends nothing gets 408 after it). */
     requestTimeoutMs: number;
+    /** A connection silent this long is closed: it must outlast the longest a handler may take to answer. */
+    silentConnectionTimeoutMs: number;
     /** An idle kept-alive connection is closed after this. */
     keepAliveTimeoutMs: number;
     /** The level of the one line logged per request (debug by default: production chooses). */
@@ -76,8 +78,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     bodyLimit: deps.http.bodyLimitBytes,
     // Fastify's own trustProxy would believe the leftmost X-Forwarded-For entry: request.clientAddress instead.
     trustProxy: false,
-    // Slow clients are cut off: a silent socket, headers or a body still arriving, an idle kept-alive connection.
-    connectionTimeout: deps.http.requestTimeoutMs,
+    // Slow clients are cut off: headers or a body still arriving (408), an idle kept-alive connection,
+    // and, as a backstop, a silent socket (which is also silent while its request is being handled).
+    connectionTimeout: deps.http.silentConnectionTimeoutMs,
     requestTimeout: deps.http.requestTimeoutMs,
     keepAliveTimeout: deps.http.keepAliveTimeoutMs,
     http: {

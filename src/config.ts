@@ -145,7 +145,7 @@ export function loadConfig(env: Env) {
      * (1 for one load balancer) or the proxies' addresses and CIDR ranges; true is refused.
      */
     trustProxy: trustProxy(env),
-    /** REQUEST_TIMEOUT_MS, default 15000: a request's headers and body must arrive within this, and a silent socket is closed after it. */
+    /** REQUEST_TIMEOUT_MS, default 15000: a request's headers and body must arrive within this (a connection silent for it plus DELIVERY_TIMEOUT_MS is closed). */
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 15_000, 100, 600_000),
     /** KEEP_ALIVE_TIMEOUT_MS, default 72000: an idle kept-alive connection is closed after this (above a load balancer's 60 s). */
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),

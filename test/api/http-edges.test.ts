@@ -4,12 +4,14 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
-import { expectError } from '../support/flows.js';
+import { V2, expectError, newPhone } from '../support/flows.js';
 import { serviceForBlock, type Service } from '../support/service.js';
 
 /** Small on purpose, so a slow client is cut off within a test's time. */
 const REQUEST_TIMEOUT_MS = 1000;
 const KEEP_ALIVE_TIMEOUT_MS = 1000;
+/** Longer than REQUEST_TIMEOUT_MS: a request may take longer to answer than to arrive. */
+const DELIVERY_TIMEOUT_MS = 2500;
 /** Node checks deadlines every tenth of the timeout and keeps a kept-alive socket 1 s past its timeout. */
 const CUT_OFF_WITHIN_MS = 3500;
 /** How long a probe waits for the server to close before it gives up and closes itself. */
@@ -72,7 +74,11 @@ function expectEnvelope(received: string, status: number, code: string): void {
 describe.each(backendsUnderTest())('%s', (backend) => {
   const service = serviceForBlock({
     backend,
-    env: { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS) },
+    env: {
+      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
+      DELIVERY_TIMEOUT_MS: String(DELIVERY_TIMEOUT_MS),
+    },
   });
 
   describe('requests Node refuses to parse', () => {
@@ -101,10 +107,10 @@ describe.each(backendsUnderTest())('%s', (backend) => {
   });
 
   describe.concurrent('slow clients', () => {
-    it('closes a connection that never sends a byte', async () => {
+    it('closes a connection that never sends a byte, with 408 REQUEST_TIMEOUT', async () => {
       const { received, closedAfterMs } = await exchange(service, () => {});
       expect(closedAfterMs).toBeLessThan(CUT_OFF_WITHIN_MS);
-      expect(received).toBe('');
+      expectEnvelope(received, 408, 'REQUEST_TIMEOUT');
     });
 
     it('cuts off headers sent a byte at a time (slowloris), although bytes keep arriving, with 408 REQUEST_TIMEOUT', async () => {
@@ -128,6 +134,20 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       const { received, closedAfterMs } = await exchange(service, (socket) => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
       expect(firstResponse(received).status).toBe(200);
       expect(closedAfterMs).toBeLessThan(CUT_OFF_WITHIN_MS);
+    });
+  });
+
+  describe('a request slower to answer than REQUEST_TIMEOUT_MS', () => {
+    it('still gets its answer: only the arrival of a request is timed, not its handling', async () => {
+      service.twilio.setMode('hang');
+      try {
+        const startedMs = Date.now();
+        const answer = await service.post(V2.register, { type: 'phone', identifier: newPhone().e164 });
+        expect(Date.now() - startedMs).toBeGreaterThanOrEqual(DELIVERY_TIMEOUT_MS - 100);
+        expectError(answer, 503, 'DELIVERY_FAILED');
+      } finally {
+        service.twilio.setMode('ok');
+      }
     });
   });
 
