@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { TrustProxy } from './config.js';
 import type { ChallengeService } from './domain/challenges.js';
 import { createClientAddress } from './http/client-address.js';
-import { answerClientError, registerErrorHandling } from './http/error-handler.js';
+import { answerClientError, answerFrameworkError, registerErrorHandling } from './http/error-handler.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
 import { registerSessionRoutes } from './http/routes/session.js';
@@ -90,6 +90,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(deps.http.requestTimeoutMs / 10))),
     },
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     // Strict bodies: no type coercion (a number is not quietly a string); unknown fields dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
   });

@@ -12,6 +12,14 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string 
   return reply.code(status).send(body);
 }
 
+/**
+ * Fastify's frameworkErrors: a URL its router cannot decode (`/%zz`) is answered in the envelope,
+ * without echoing the URL (whose query string may hold a code or token) as Fastify would.
+ */
+export function answerFrameworkError(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(reply, 'MALFORMED_REQUEST', 'The request URL is malformed');
+}
+
 /** What Node's HTTP parser refused, before any request existed, as a code of the catalogue. */
 function clientErrorCode(error: NodeJS.ErrnoException): { code: ErrorCode; message?: string } {
   if (error.code === 'HPE_HEADER_OVERFLOW') return { code: 'HEADERS_TOO_LARGE' };

@@ -156,11 +156,26 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       const query = 'otp=246848&token=eyJhbGciOiJIUzI1NiJ9.planted.signature';
       expectError(await service.get(`/api/v1/auth/verify-login?${query}`), 404, 'NOT_FOUND');
       expectError(await service.post(`/api/v1/auth/no-such-route?${query}`, {}), 404, 'NOT_FOUND');
+      // The line is written when the answer has been handed to the socket: wait for it.
+      await expect.poll(() => service.logs()).toContain('"url":"/api/v1/auth/verify-login"');
+      await expect.poll(() => service.logs()).toContain('"url":"/api/v1/auth/no-such-route"');
       const logs = service.logs();
-      expect(logs).toContain('"url":"/api/v1/auth/verify-login"');
-      expect(logs).toContain('"url":"/api/v1/auth/no-such-route"');
       expect(logs).not.toContain('246848');
       expect(logs).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+    });
+
+    it('is logged by at most 200 characters of its path', async () => {
+      const path = `/${'p'.repeat(199)}${'q'.repeat(2000)}`;
+      expectError(await service.get(path), 404, 'NOT_FOUND');
+      await expect.poll(() => service.logs()).toContain(`"url":"/${'p'.repeat(199)}..."`);
+      expect(service.logs()).not.toContain('q'.repeat(10));
+    });
+
+    it('with a malformed percent-encoding is answered 400 MALFORMED_REQUEST in the envelope, its query string neither echoed nor logged', async () => {
+      const answer = await service.get('/api/v1/auth/%zz?otp=135792');
+      expectError(answer, 400, 'MALFORMED_REQUEST');
+      expect(JSON.stringify(answer.body)).not.toContain('135792');
+      expect(service.logs()).not.toContain('135792');
     });
   });
 });

@@ -127,7 +127,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
         expectError(await register('2001:db8:1:2:ffff:ffff:ffff:b', spoofed()), 429, 'RATE_LIMITED');
         expectError(await register('2001:db8:1:2::c', undefined), 429, 'RATE_LIMITED');
         expectStatus(await register('2001:db8:1:3::a', undefined), 200);
-        expect(loggedClients(service)).toContain('2001:db8:1:2::/64');
+        await expect.poll(() => loggedClients(service)).toContain('2001:db8:1:2::/64');
       });
     }
   });
