@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type TrustProxy } from '../../src/config.js';
 import { createClientAddress } from '../../src/http/client-address.js';
@@ -31,7 +32,7 @@ describe('TRUST_PROXY', () => {
     ['an octal address', '010.0.0.1'],
     ['an address with a port', '10.0.0.1:8080'],
     ['an empty entry', '10.0.0.1,,10.0.0.2'],
-    ['a short mapped prefix', '::ffff:10.0.0.0/64'],
+    ['a zone id', 'fe80::%eth0/10'],
   ])('refuses %s', (_description, value) => {
     expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/Invalid configuration: TRUST_PROXY/);
   });
@@ -114,6 +115,18 @@ describe('client address', () => {
     it('accepts an IPv4-mapped range', () => {
       expect(createClientAddress({ proxies: ['::ffff:10.0.0.0/104'] })('10.1.2.3', '203.0.113.50')).toBe('203.0.113.50');
     });
+  });
+
+  it('neither throws on nor keys anything made of address characters that is not an address', () => {
+    const alphabet = '0123456789abcdefABCDEF:.%/ ,x';
+    const forms: TrustProxy[] = [false, { hops: 1 }, { proxies: ['0.0.0.0/0', '::/0'] }];
+    for (let sample = 0; sample < 20_000; sample++) {
+      const text = Array.from({ length: 1 + Math.floor(Math.random() * 24) }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+      for (const trust of forms) {
+        const key = createClientAddress(trust)(text, text);
+        expect(key === 'unknown' || isIP(key) === 4 || /^[\da-f:]*::\/64$/.test(key), `${text} -> ${key}`).toBe(true);
+      }
+    }
   });
 
   it('never makes a key longer than an IPv6 /64', () => {
