@@ -1,9 +1,11 @@
 // buildApp(deps): the HTTP face of the service. Registers everything explicitly; never reads env.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { TrustProxy } from './config.js';
 import type { ChallengeService } from './domain/challenges.js';
 import type { CaptchaGuard } from './http/captcha.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { createClientAddress } from './http/client-address.js';
+import { answerClientError, answerFrameworkError, registerErrorHandling } from './http/error-handler.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
 import { registerSessionRoutes } from './http/routes/session.js';
@@ -20,13 +22,34 @@ export interface AppDeps {
   http: {
     otpLength: number;
     bodyLimitBytes: number;
-    trustProxy: boolean;
+    trustProxy: TrustProxy;
+    /** A request's headers and body must arrive within this (a connection that sends nothing gets 408 after it). */
+    requestTimeoutMs: number;
+    /** A connection silent this long is closed: it must outlast the longest a handler may take to answer. */
+    silentConnectionTimeoutMs: number;
+    /** An idle kept-alive connection is closed after this. */
+    keepAliveTimeoutMs: number;
     /** The level of the one line logged per request (debug by default: production chooses). */
     requestLogLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   };
 }
 
 type Level = AppDeps['http']['requestLogLevel'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The client's address as the per-address limit's key (see http/client-address.ts). */
+    readonly clientAddress: string;
+  }
+}
+
+/** What an unknown route is logged as: its path, never its query string (which may hold a code or token). */
+const MAX_LOGGED_PATH = 200;
+function loggedUrl(request: FastifyRequest): string {
+  if (request.routeOptions.url !== undefined) return request.routeOptions.url;
+  const path = request.url.split('?', 1)[0]!;
+  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}...` : path;
+}
 
 /** One line per request, at a level production chooses; nothing at all when that level is off. */
 class RequestLog extends LogController {
@@ -38,7 +61,13 @@ class RequestLog extends LogController {
 
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
     request.log[this.level](
-      { method: request.method, url: request.routeOptions.url ?? request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: loggedUrl(request),
+        client: request.clientAddress,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       error == null ? 'request completed' : 'request errored',
     );
   }
@@ -50,11 +79,31 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: level === 'silent' ? new RequestLog('fatal', false) : new RequestLog(level, deps.logger.isLevelEnabled(level)),
     bodyLimit: deps.http.bodyLimitBytes,
-    trustProxy: deps.http.trustProxy,
+    // Fastify's own trustProxy would believe the leftmost X-Forwarded-For entry: request.clientAddress instead.
+    trustProxy: false,
+    // Slow clients are cut off: headers or a body still arriving (408), an idle kept-alive connection,
+    // and, as a backstop, a silent socket (which is also silent while its request is being handled).
+    connectionTimeout: deps.http.silentConnectionTimeoutMs,
+    requestTimeout: deps.http.requestTimeoutMs,
+    keepAliveTimeout: deps.http.keepAliveTimeoutMs,
+    http: {
+      requestTimeout: deps.http.requestTimeoutMs,
+      headersTimeout: deps.http.requestTimeoutMs,
+      // Node checks those deadlines on this interval (30 s by default, which would stretch a 15 s timeout to 45 s).
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(deps.http.requestTimeoutMs / 10))),
+    },
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     // Strict bodies: no type coercion (a number is not quietly a string); unknown fields dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
   });
 
+  const clientAddress = createClientAddress(deps.http.trustProxy);
+  app.decorateRequest('clientAddress', {
+    getter(this: FastifyRequest) {
+      return clientAddress(this.socket.remoteAddress, this.headers['x-forwarded-for']);
+    },
+  });
   registerErrorHandling(app, deps.isUnavailable);
   registerHealthRoutes(app, deps.health);
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), deps.captcha);

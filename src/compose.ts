@@ -95,6 +95,10 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
       otpLength: config.otpLength,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
+      requestTimeoutMs: config.requestTimeoutMs,
+      // While a handler waits on a provider no byte moves; the database's waits get REQUEST_TIMEOUT_MS again.
+      silentConnectionTimeoutMs: config.requestTimeoutMs + config.deliveryTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       requestLogLevel: config.requestLogLevel,
     },
   });

@@ -6,6 +6,7 @@ import { productionShapedSetting, secretWeakness, unsafeOtpSettings } from './co
 import { withoutCredentials, withoutUrlCredentials } from './credentials.js';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { REFUSABLE_NUMBER_TYPES, type RefusableNumberType } from './domain/phone-policy.js';
+import { parseProxyRange } from './http/client-address.js';
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -144,6 +145,31 @@ function captcha(env: Env) {
   };
 }
 
+/** false: the socket's peer is the client; a hop count; or the proxies' addresses and CIDR ranges. */
+export type TrustProxy = false | { hops: number } | { proxies: string[] };
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = str(env, 'TRUST_PROXY');
+  const lower = raw?.toLowerCase();
+  if (lower === undefined || ['false', 'no', 'off', '0'].includes(lower)) return false;
+  if (['true', 'yes', 'on'].includes(lower)) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `must not be "${raw}": trusting every proxy takes the client address from the leftmost X-Forwarded-For entry, ` +
+        'which the client writes itself. Set the number of proxies in front of the service (TRUST_PROXY=1 for one ' +
+        'load balancer) or their addresses (TRUST_PROXY=10.0.0.0/8,fd00::/8)',
+    );
+  }
+  if (/^\d+$/.test(raw!)) return { hops: int(env, 'TRUST_PROXY', 0, 1, 10) };
+  const proxies = raw!.split(',').map((entry) => entry.trim());
+  for (const entry of proxies) {
+    if (parseProxyRange(entry) === undefined) {
+      throw new ConfigError('TRUST_PROXY', `must be false, a hop count or a comma list of IP addresses and CIDR ranges, got "${entry}"`);
+    }
+  }
+  return { proxies };
+}
+
 export type SmsProvider = 'console' | 'twilio' | 'webhook';
 export type EmailProvider = 'console' | 'smtp';
 
@@ -229,8 +255,15 @@ export function loadConfig(env: Env) {
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', LOG_LEVELS, 'info')!,
     /** REQUEST_LOG_LEVEL, default debug: the level of the one line logged per request. */
     requestLogLevel: oneOf<LogLevel>(env, 'REQUEST_LOG_LEVEL', LOG_LEVELS, 'debug')!,
-    /** TRUST_PROXY, default false: take the client address from X-Forwarded-For (behind a load balancer). */
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    /**
+     * TRUST_PROXY, default false: who may say the client's address in X-Forwarded-For. A hop count
+     * (1 for one load balancer) or the proxies' addresses and CIDR ranges; true is refused.
+     */
+    trustProxy: trustProxy(env),
+    /** REQUEST_TIMEOUT_MS, default 15000: a request's headers and body must arrive within this (a connection silent for it plus DELIVERY_TIMEOUT_MS is closed). */
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 15_000, 100, 600_000),
+    /** KEEP_ALIVE_TIMEOUT_MS, default 72000: an idle kept-alive connection is closed after this (above a load balancer's 60 s). */
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
     /** BODY_LIMIT_BYTES, default 65536. */
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),
     /** DATABASE_URL, default sqlite:./data/customer-auth.db; DATABASE_POOL_MAX, default 10 (PostgreSQL). */

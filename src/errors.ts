@@ -22,6 +22,8 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid access token' },
   NOT_FOUND: { status: 404, message: 'Route not found' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },
   DELIVERY_FAILED: { status: 503, message: 'We could not send the OTP right now. Please try again shortly.' },
   CAPTCHA_UNAVAILABLE: { status: 503, message: 'The captcha could not be checked right now. Please try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable. Please try again shortly.' },

@@ -1,6 +1,8 @@
 // Every error becomes the {success:false, message, code} envelope. A 5xx never shows internals;
 // it carries the request id so support can find the logged cause.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { AppError, ERRORS, type ErrorCode } from '../errors.js';
 
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string = ERRORS[code].message): FastifyReply {
@@ -8,6 +10,44 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string 
   const body: Record<string, unknown> = { success: false, message, code };
   if (status >= 500) body.request_id = reply.request.id;
   return reply.code(status).send(body);
+}
+
+/**
+ * Fastify's frameworkErrors: a URL its router cannot decode (`/%zz`) is answered in the envelope,
+ * without echoing the URL (whose query string may hold a code or token) as Fastify would.
+ */
+export function answerFrameworkError(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(reply, 'MALFORMED_REQUEST', 'The request URL is malformed');
+}
+
+/** What Node's HTTP parser refused, before any request existed, as a code of the catalogue. */
+function clientErrorCode(error: NodeJS.ErrnoException): { code: ErrorCode; message?: string } {
+  if (error.code === 'HPE_HEADER_OVERFLOW') return { code: 'HEADERS_TOO_LARGE' };
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { code: 'REQUEST_TIMEOUT' };
+  return { code: 'MALFORMED_REQUEST', message: 'The HTTP request could not be parsed' };
+}
+
+/**
+ * Fastify's clientErrorHandler: a request Node could not parse (bad Content-Length, oversized
+ * headers, a broken request line) or that took too long still gets the JSON envelope, written
+ * straight to the socket because there is no request or reply. The raw bytes (err.rawPacket,
+ * which may hold a token) are never logged.
+ */
+export function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { code, message = ERRORS[code].message } = clientErrorCode(error);
+  this.log.debug({ code: error.code }, 'client error');
+  // A response already started on this connection cannot be followed by another one.
+  const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true; // Node's own check, not in its types
+  if (socket.writable && !started) {
+    const status = ERRORS[code].status;
+    const body = JSON.stringify({ success: false, message, code });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 function classify(error: FastifyError): { code: ErrorCode; message?: string } | undefined {

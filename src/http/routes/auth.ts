@@ -38,7 +38,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         channel: request.body.type,
         identifier: request.body.identifier,
         countryCode: request.body.country_code,
-        clientAddress: request.ip,
+        clientAddress: request.clientAddress,
         // The register paths validated the body against RegisterBody just above.
         profile: purpose === 'register' ? profileOf(request.body as RegisterBody) : undefined,
       });
@@ -58,7 +58,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         identifier: request.body.identifier,
         countryCode: request.body.country_code,
         otp: request.body.otp,
-        clientAddress: request.ip,
+        clientAddress: request.clientAddress,
         // The registration path validated the body against RegisterVerifyBody just above.
         profile: purpose === 'register' ? profileOf(request.body as RegisterVerifyBody) : undefined,
       });
@@ -75,7 +75,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         channel: 'phone',
         identifier: request.body.phone,
         countryCode: request.body.country_code,
-        clientAddress: request.ip,
+        clientAddress: request.clientAddress,
         profile: purpose === 'register' ? profileOf(request.body) : undefined,
       });
       return codeSentJson(sent, purpose, false);
@@ -92,7 +92,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
           identifier: request.body.phone,
           countryCode: request.body.country_code,
           otp: request.body.otp,
-          clientAddress: request.ip,
+          clientAddress: request.clientAddress,
           profile: purpose === 'register' ? profileOf(request.body) : undefined,
         });
         return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
