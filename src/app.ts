@@ -2,14 +2,20 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChallengeService } from './domain/challenges.js';
+import type { PublicJwk } from './domain/keys.js';
+import type { SessionService } from './domain/sessions.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
+import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerSessionRoutes } from './http/routes/session.js';
 import { buildSchemas } from './http/schemas.js';
 
 export interface AppDeps {
   auth: ChallengeService;
+  sessions: SessionService;
+  /** The public keys published at /.well-known/jwks.json. */
+  jwks: { keys: PublicJwk[] };
   health: HealthChecks;
   /** True for an error that means a backing service is unreachable (answered 503, not 500). */
   isUnavailable: (error: unknown) => boolean;
@@ -55,6 +61,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerErrorHandling(app, deps.isUnavailable);
   registerHealthRoutes(app, deps.health);
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength));
-  registerSessionRoutes(app, deps.auth);
+  registerSessionRoutes(app, deps.sessions);
+  registerJwksRoute(app, deps.jwks);
   return app;
 }

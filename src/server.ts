@@ -2,7 +2,7 @@
 import './supported-node.js'; // first: refuses an unsupported Node.js before anything else loads
 import { ConfigError, loadConfig } from './config.js';
 import { composeApp } from './compose.js';
-import { developmentJwtSecret } from './dev-secret.js';
+import { developmentJwtSecret, developmentPrivateKey } from './dev-secret.js';
 
 async function main(): Promise<void> {
   let config;
@@ -16,9 +16,15 @@ async function main(): Promise<void> {
     throw error;
   }
   const jwtSecret = config.jwtSecret ?? developmentJwtSecret('./data');
-  const { app, logger } = await composeApp({ ...config, jwtSecret });
+  // Production never gets here without a key (loadConfig refuses); development generates one.
+  const generatedKey =
+    config.jwtAlgorithm !== 'HS256' && config.jwtPrivateKey === undefined ? developmentPrivateKey('./data', config.jwtAlgorithm) : undefined;
+  const { app, logger } = await composeApp({ ...config, jwtSecret, jwtPrivateKey: config.jwtPrivateKey ?? generatedKey?.key });
   if (config.jwtSecret === undefined) {
     logger.warn('JWT_SECRET is not set: using a generated development secret kept in ./data/jwt-secret');
+  }
+  if (generatedKey !== undefined) {
+    logger.warn(`JWT_PRIVATE_KEY is not set: signing ${config.jwtAlgorithm} tokens with a generated development key kept in ${generatedKey.file}`);
   }
 
   let closing = false;

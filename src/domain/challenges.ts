@@ -17,7 +17,7 @@ import type {
   Senders,
   Store,
 } from './ports.js';
-import type { Tokens } from './tokens.js';
+import type { SessionService, SignedIn } from './sessions.js';
 import { otpMessage } from '../delivery/messages.js';
 
 export interface ChallengeSettings {
@@ -41,7 +41,7 @@ export interface ChallengeDeps {
   senders: Senders;
   clock: Clock;
   hasher: CodeHasher;
-  tokens: Tokens;
+  sessions: Pick<SessionService, 'start'>;
   log: Log;
   settings: ChallengeSettings;
 }
@@ -77,13 +77,8 @@ export interface CodeSent {
 export interface CodeVerification extends IdentifierInput {
   purpose: Purpose;
   clientAddress: string;
+  userAgent?: string | undefined;
   otp: string;
-}
-
-export interface SignedIn {
-  customer: Customer;
-  accessToken: string;
-  expiresInSeconds: number;
 }
 
 interface Target {
@@ -93,7 +88,7 @@ interface Target {
 }
 
 export function createChallengeService(deps: ChallengeDeps) {
-  const { store, limiter, senders, clock, hasher, tokens, log, settings } = deps;
+  const { store, limiter, senders, clock, hasher, sessions, log, settings } = deps;
   const ttlMs = settings.otpTtlSeconds * 1000;
 
   async function limitClient(action: 'request' | 'verify', clientAddress: string): Promise<void> {
@@ -207,8 +202,7 @@ export function createChallengeService(deps: ChallengeDeps) {
     const nowMs = clock.now();
     await checkCode(challenge, verification.otp, nowMs);
     const customer = account === undefined ? await createAccount(challenge, nowMs) : await consumeLogin(challenge, account, nowMs);
-    const issued = await tokens.sign(customer.id, nowMs);
-    return { customer, accessToken: issued.token, expiresInSeconds: issued.expiresInSeconds };
+    return sessions.start(customer, { clientAddress: verification.clientAddress, userAgent: verification.userAgent }, nowMs);
   }
 
   async function accountSigningIn(challenge: Challenge): Promise<Customer> {
@@ -253,17 +247,7 @@ export function createChallengeService(deps: ChallengeDeps) {
     return customer;
   }
 
-  /** The signed-in customer behind a bearer token. */
-  async function authenticate(token: string): Promise<Customer> {
-    const id = await tokens.verify(token, clock.now());
-    if (id === undefined) throw new AppError('UNAUTHORIZED');
-    const customer = await store.findCustomerById(id);
-    if (customer === undefined) throw new AppError('UNAUTHORIZED');
-    if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
-    return customer;
-  }
-
-  return { requestCode, verifyCode, authenticate };
+  return { requestCode, verifyCode };
 }
 
 export type ChallengeService = ReturnType<typeof createChallengeService>;

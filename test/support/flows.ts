@@ -168,3 +168,11 @@ export async function countRows(service: Service, table: 'customers' | 'otp_chal
   const rows = await sql(service, `select count(*) as n from ${table} where ${where}`, params);
   return Number(rows[0]?.n);
 }
+
+export const REFRESH = '/api/v1/auth/refresh';
+export const LOGOUT = '/api/v1/auth/logout';
+export const SESSIONS = '/api/v1/auth/sessions';
+export const JWKS = '/.well-known/jwks.json';
+
+/** What every verify (and refresh) answer carries besides the access token, with the default 30-day lifetime. */
+export const REFRESH_FIELDS = { refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), refresh_expires_in: 30 * 24 * 3600 };

@@ -54,6 +54,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         countryCode: request.body.country_code,
         otp: request.body.otp,
         clientAddress: request.ip,
+        userAgent: request.headers['user-agent'],
       });
       return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
     });
@@ -85,6 +86,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
           countryCode: request.body.country_code,
           otp: request.body.otp,
           clientAddress: request.ip,
+          userAgent: request.headers['user-agent'],
         });
         return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
       },
