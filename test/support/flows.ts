@@ -96,12 +96,13 @@ export function expectStatus(answer: Answer, status: number): void {
 
 export interface SignedIn {
   token: string;
+  refreshToken: string;
   customer: Record<string, unknown> & { id: number };
 }
 
 function signedIn(answer: Answer, status: number): SignedIn {
   expectStatus(answer, status);
-  return { token: answer.body.data.access_token as string, customer: answer.body.data.customer };
+  return { token: answer.body.data.access_token as string, refreshToken: answer.body.data.refresh_token as string, customer: answer.body.data.customer };
 }
 
 /** Registers a phone through login-api-v2 and returns the token and customer. */
