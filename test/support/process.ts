@@ -13,8 +13,10 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnService(env: Record<string, string>, timeoutMs = 15_000): Promise<ServiceProcess> {
+/** `cwd`: where the process runs (its ./data, in development). */
+export async function spawnService(env: Record<string, string>, timeoutMs = 15_000, cwd?: string): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [SERVER], {
+    cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
