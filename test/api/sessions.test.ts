@@ -17,7 +17,7 @@ import {
   type Phone,
   type SignedIn,
 } from '../support/flows.js';
-import { serviceForBlock, type Service } from '../support/service.js';
+import { serviceForBlock } from '../support/service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
