@@ -3,7 +3,8 @@
 // in this process. Prints a table against a bare-Fastify baseline measured the same way (first and
 // again last; the higher is the ceiling), writes JSON to bench/results/, and exits non-zero when any
 // request errored. Order: baseline; SQLite login, register, verify (the login codes), /me (the verify
-// tokens); PostgreSQL login and verify; baseline again.
+// tokens), refresh (the verify refresh tokens, each successor reused; bench/refresh.ts); PostgreSQL
+// login and verify; baseline again.
 //
 // Settings (environment): BENCH_DURATION_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (50),
 // BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres; "off" skips PostgreSQL),
@@ -20,6 +21,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../src/config.js';
 import { runLoad, type LoadOptions, type LoadResult } from './measure.js';
 import { loadTestServiceEnv, readCodes, startFakeTwilio, type FakeTwilio } from './fake-twilio-process.js';
+import { keepRefreshToken, refreshLoad } from './refresh.js';
 import { distPath, freePort, killAllChildren, peakRssMb, spawnNode, waitForHealthy, type Spawned } from './processes.js';
 import { createScratchDatabase, e164, seedCustomers } from './seed.js';
 
@@ -353,6 +355,7 @@ async function verifyRun(
   range: NumberRange,
   codes: Array<{ to: string; code: string }>,
   tokens: string[],
+  refreshTokens: string[] = [],
 ): Promise<Row> {
   let cursor = 0;
   const load = (seconds: number): LoadOptions => ({
@@ -370,6 +373,7 @@ async function verifyRun(
     check: (body) => TOKEN.test(body),
     onOk: (body) => {
       if (tokens.length < 1000) tokens.push(TOKEN.exec(body)![1]!);
+      keepRefreshToken(refreshTokens, body);
     },
     pids: { ...service.pids },
   });
@@ -486,6 +490,7 @@ function targetChecks(): TargetCheck[] {
   ratio('sqlite.register', 15);
   ratio('sqlite.verify', 20);
   ratio('sqlite.me', 50);
+  ratio('sqlite.refresh', 20);
   for (const row of rows) {
     if (row.key.startsWith('baseline')) continue;
     checks.push({ what: `${row.label} p99 <= 25 ms`, actual: `${fmt(row.result.latencyMs.p99, 2)} ms`, ok: row.result.latencyMs.p99 <= 25 });
@@ -582,8 +587,14 @@ async function main(): Promise<number> {
       (seconds) => register(seconds),
     );
     const tokens: string[] = [];
-    await verifyRun('sqlite.verify', 'SQLite verify-login-otp', service, twilio, loginRange, login.codes, tokens);
+    const refreshTokens: string[] = [];
+    await verifyRun('sqlite.verify', 'SQLite verify-login-otp', service, twilio, loginRange, login.codes, tokens, refreshTokens);
     await meRun('sqlite.me', 'SQLite GET /me', service, tokens);
+    await warmAndMeasure(
+      { key: 'sqlite.refresh', label: 'SQLite refresh', database: 'sqlite', method: 'POST', path: '/api/v1/auth/refresh' },
+      service.proc.pid,
+      refreshLoad(service.url, CONNECTIONS, service.pids, refreshTokens),
+    );
     await service.proc.stop();
   }
 

@@ -4,15 +4,21 @@ import type { Logger } from 'pino';
 import type { TrustProxy } from './config.js';
 import type { ChallengeService } from './domain/challenges.js';
 import type { CaptchaGuard } from './http/captcha.js';
-import { createClientAddress } from './http/client-address.js';
+import { createClientAddress, createClientLocator } from './http/client-address.js';
+import type { PublicJwk } from './domain/keys.js';
+import type { SessionService } from './domain/sessions.js';
 import { answerClientError, answerFrameworkError, registerErrorHandling } from './http/error-handler.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
+import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerSessionRoutes } from './http/routes/session.js';
 import { buildSchemas } from './http/schemas.js';
 
 export interface AppDeps {
   auth: ChallengeService;
+  sessions: SessionService;
+  /** The public keys published at /.well-known/jwks.json. */
+  jwks: { keys: PublicJwk[] };
   health: HealthChecks;
   /** True for an error that means a backing service is unreachable (answered 503, not 500). */
   isUnavailable: (error: unknown) => boolean;
@@ -40,6 +46,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The client's address as the per-address limit's key (see http/client-address.ts). */
     readonly clientAddress: string;
+    /** The client's IP address itself, for a vendor that wants it (captcha); undefined when unknown. */
+    readonly clientIp: string | undefined;
   }
 }
 
@@ -99,14 +107,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   const clientAddress = createClientAddress(deps.http.trustProxy);
+  const locateClient = createClientLocator(deps.http.trustProxy);
   app.decorateRequest('clientAddress', {
     getter(this: FastifyRequest) {
       return clientAddress(this.socket.remoteAddress, this.headers['x-forwarded-for']);
     },
   });
+  app.decorateRequest('clientIp', {
+    getter(this: FastifyRequest) {
+      return locateClient(this.socket.remoteAddress, this.headers['x-forwarded-for'])?.address;
+    },
+  });
   registerErrorHandling(app, deps.isUnavailable);
   registerHealthRoutes(app, deps.health);
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), deps.captcha);
-  registerSessionRoutes(app, deps.auth);
+  registerSessionRoutes(app, deps.sessions);
+  registerJwksRoute(app, deps.jwks);
   return app;
 }

@@ -5,13 +5,17 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createSenders } from './delivery/index.js';
 import { createChallengeService } from './domain/challenges.js';
+import { createKeyRing, type KeyRing } from './domain/keys.js';
 import { createCodeHasher, deriveOtpKey } from './domain/otp.js';
 import { createPhonePolicy } from './domain/phone-policy.js';
 import type { Clock, Limiter } from './domain/ports.js';
+import { createRefreshTokens, deriveRefreshKey } from './domain/refresh-tokens.js';
+import { createSessionService } from './domain/sessions.js';
 import { createTokens } from './domain/tokens.js';
 import { createDatabase, isUnavailable } from './store/database.js';
 import { createDatabaseLimiter } from './store/limiter-db.js';
 import { migrateToLatest } from './store/migrate.js';
+import { createSessionStore } from './store/sessions-store.js';
 import { createStore } from './store/store.js';
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -35,7 +39,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>, stream?: Destinat
     {
       level: config.logLevel,
       // Belt and braces: tokens travel in this header, and no code or token may reach a log.
-      redact: ['req.headers.authorization', 'headers.authorization', '*.otp', '*.access_token'],
+      redact: ['req.headers.authorization', 'headers.authorization', '*.otp', '*.access_token', '*.refresh_token', '*.refreshToken'],
     },
     stream ?? process.stdout,
   );
@@ -63,6 +67,16 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
   );
   const captcha = config.captcha === undefined ? undefined : (await import('./http/captcha.js')).createCaptchaGuard(config.captcha, logger);
 
+  const keys = keyRing(config);
+  const sessions = createSessionService({
+    store: createSessionStore(database),
+    customers: store,
+    clock,
+    log: logger,
+    tokens: createTokens({ keys, ttlSeconds: config.jwtTtlSeconds, issuer: config.jwtIssuer, audience: config.jwtAudience }),
+    refreshTokens: createRefreshTokens(deriveRefreshKey(config.jwtSecret)),
+    settings: { refreshTtlSeconds: config.refreshTtlSeconds, reuseGraceSeconds: config.refreshReuseGraceSeconds },
+  });
   const auth = createChallengeService({
     store,
     limiter,
@@ -71,7 +85,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     clock,
     log: logger,
     hasher: createCodeHasher(deriveOtpKey({ otpSecret: config.otpSecret, jwtSecret: config.jwtSecret })),
-    tokens: createTokens({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds, issuer: config.jwtIssuer }),
+    sessions,
     settings: {
       otpLength: config.otpLength,
       otpTtlSeconds: config.otpTtlSeconds,
@@ -87,6 +101,8 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
 
   const app = buildApp({
     auth,
+    sessions,
+    jwks: keys.jwks,
     logger,
     captcha,
     isUnavailable,
@@ -103,10 +119,10 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     },
   });
 
-  // Expired codes and ended limit windows are swept periodically, never inline on a request.
+  // Expired codes, ended limit windows and ended sessions are swept periodically, never inline on a request.
   const sweep = setInterval(() => {
     const nowMs = clock.now();
-    Promise.all([store.deleteExpiredChallenges(nowMs - EXPIRED_CODE_GRACE_MS), limiter.sweep(nowMs)]).catch((error: unknown) =>
+    Promise.all([store.deleteExpiredChallenges(nowMs - EXPIRED_CODE_GRACE_MS), limiter.sweep(nowMs), sessions.sweep(nowMs)]).catch((error: unknown) =>
       logger.warn({ err: error }, 'cleanup failed; will retry'),
     );
   }, config.cleanupIntervalSeconds * 1000);
@@ -123,4 +139,11 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     await database.close();
   });
   return { app, logger };
+}
+
+/** The signing key and every key that still verifies, from JWT_ALG and its keys. */
+function keyRing(config: Pick<Config, 'jwtAlgorithm' | 'jwtPrivateKey' | 'jwtPreviousPublicKeys'> & { jwtSecret: string }): KeyRing {
+  if (config.jwtAlgorithm === 'HS256') return createKeyRing({ algorithm: 'HS256', secret: config.jwtSecret });
+  if (config.jwtPrivateKey === undefined) throw new Error(`JWT_ALG=${config.jwtAlgorithm} needs JWT_PRIVATE_KEY`);
+  return createKeyRing({ algorithm: config.jwtAlgorithm, privateKey: config.jwtPrivateKey, previousPublicKeys: config.jwtPreviousPublicKeys });
 }

@@ -7,6 +7,9 @@ import { withoutCredentials, withoutUrlCredentials } from './credentials.js';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { REFUSABLE_NUMBER_TYPES, type RefusableNumberType } from './domain/phone-policy.js';
 import { parseProxyRange } from './http/client-address.js';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { JWT_ALGORITHMS, asymmetricAlgorithmOf, type JwtAlgorithm } from './domain/keys.js';
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -171,6 +174,65 @@ function trustProxy(env: Env): TrustProxy {
 }
 
 export type SmsProvider = 'console' | 'twilio' | 'webhook';
+/** A PEM from NAME or from the file NAME_FILE (not both); "\n" escapes in a variable become newlines. */
+function pem(env: Env, name: string): { text: string; variable: string } | undefined {
+  const inline = str(env, name);
+  const file = str(env, `${name}_FILE`);
+  if (inline !== undefined && file !== undefined) throw new ConfigError(name, `and ${name}_FILE are both set; set one`);
+  if (inline !== undefined) return { text: inline.includes('\n') ? inline : inline.replace(/\\n/g, '\n'), variable: name };
+  if (file === undefined) return undefined;
+  try {
+    return { text: readFileSync(file, 'utf8'), variable: `${name}_FILE` };
+  } catch (error) {
+    throw new ConfigError(`${name}_FILE`, `cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/** JWT_ALG and its keys: the private key must fit the algorithm; previous keys must be public ES256/EdDSA keys. */
+function jwtKeys(env: Env, production: boolean) {
+  const algorithm = oneOf<JwtAlgorithm>(env, 'JWT_ALG', JWT_ALGORITHMS, 'HS256')!;
+  const privatePem = pem(env, 'JWT_PRIVATE_KEY');
+  const previousPem = pem(env, 'JWT_PREVIOUS_PUBLIC_KEYS');
+  if (algorithm === 'HS256') {
+    if (privatePem !== undefined) throw new ConfigError(privatePem.variable, 'is set but JWT_ALG is HS256 (set JWT_ALG=ES256 or EdDSA)');
+    if (previousPem !== undefined) throw new ConfigError(previousPem.variable, 'is set but JWT_ALG is HS256 (public keys verify ES256 or EdDSA tokens)');
+    return { algorithm, privateKey: undefined, previousPublicKeys: [] };
+  }
+  if (privatePem === undefined && production) throw new ConfigError('JWT_PRIVATE_KEY', `(or JWT_PRIVATE_KEY_FILE) must be set in production when JWT_ALG=${algorithm}`);
+  let privateKey: KeyObject | undefined;
+  if (privatePem !== undefined) {
+    try {
+      privateKey = createPrivateKey(privatePem.text);
+    } catch {
+      throw new ConfigError(privatePem.variable, 'must hold a PEM private key (PKCS#8 or SEC1)');
+    }
+    if (asymmetricAlgorithmOf(privateKey) !== algorithm) {
+      throw new ConfigError(privatePem.variable, `must be ${algorithm === 'ES256' ? 'an EC P-256' : 'an Ed25519'} key for JWT_ALG=${algorithm}`);
+    }
+  }
+  return { algorithm, privateKey, previousPublicKeys: previousPem === undefined ? [] : publicKeys(previousPem) };
+}
+
+/** Every PUBLIC KEY block of a PEM list; a private key has no business there. */
+function publicKeys({ text, variable }: { text: string; variable: string }): KeyObject[] {
+  const keys: KeyObject[] = [];
+  for (const [block, label] of text.matchAll(PEM_BLOCK)) {
+    if (label !== 'PUBLIC KEY') throw new ConfigError(variable, `must hold only PUBLIC KEY blocks, found ${label}`);
+    let key: KeyObject;
+    try {
+      key = createPublicKey(block);
+    } catch {
+      throw new ConfigError(variable, 'holds a PUBLIC KEY block that is not a valid key');
+    }
+    if (asymmetricAlgorithmOf(key) === undefined) throw new ConfigError(variable, 'must hold EC P-256 or Ed25519 public keys');
+    keys.push(key);
+  }
+  if (keys.length === 0) throw new ConfigError(variable, 'holds no PEM public key');
+  return keys;
+}
+
 export type EmailProvider = 'console' | 'smtp';
 
 /**
@@ -244,6 +306,8 @@ export function loadConfig(env: Env) {
     throw new ConfigError('DEFAULT_COUNTRY', `must be an ISO 3166 region code such as IN or US, got "${defaultCountry}"`);
   }
 
+  const jwt = jwtKeys(env, production);
+
   const config = {
     nodeEnv,
     production,
@@ -280,6 +344,18 @@ export function loadConfig(env: Env) {
     jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
     /** JWT_ISSUER, default customer-auth. */
     jwtIssuer: str(env, 'JWT_ISSUER') ?? 'customer-auth',
+    /** JWT_ALG, default HS256 (with JWT_SECRET); ES256 or EdDSA sign with JWT_PRIVATE_KEY and publish the JWKS. */
+    jwtAlgorithm: jwt.algorithm,
+    /** JWT_PRIVATE_KEY (PEM) or JWT_PRIVATE_KEY_FILE: ES256/EdDSA only; required in production, generated under ./data in development. */
+    jwtPrivateKey: jwt.privateKey,
+    /** JWT_PREVIOUS_PUBLIC_KEYS (PEM list) or JWT_PREVIOUS_PUBLIC_KEYS_FILE: keys retired by a rotation that still verify. */
+    jwtPreviousPublicKeys: jwt.previousPublicKeys,
+    /** JWT_AUDIENCE, optional: put in `aud` and checked on verify when set. */
+    jwtAudience: str(env, 'JWT_AUDIENCE'),
+    /** REFRESH_TTL_SECONDS, default 2592000 (30 days): each refresh token's lifetime; a refresh gives a new one. */
+    refreshTtlSeconds: int(env, 'REFRESH_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    /** REFRESH_REUSE_GRACE_SECONDS, default 10: a spent refresh token retried this soon gets the same successor; 0 turns it off. */
+    refreshReuseGraceSeconds: int(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 300),
     /** OTP_SECRET, optional: the HMAC key for stored codes; derived from JWT_SECRET with HKDF when unset. */
     otpSecret,
     /** OTP_LENGTH, default 6. */

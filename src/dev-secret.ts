@@ -1,9 +1,11 @@
-// Development only: a JWT secret generated once and kept on disk, so tokens survive restarts
-// without anyone having to configure a secret. Production refuses to start without JWT_SECRET.
-import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// Development only: a JWT secret (and, for JWT_ALG=ES256 or EdDSA, a private key) generated once
+// and kept on disk, so tokens survive restarts without anyone having to configure one. Production
+// refuses to start without JWT_SECRET (and JWT_PRIVATE_KEY when the algorithm needs one).
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ConfigError } from './config.js';
+import type { AsymmetricAlgorithm } from './domain/keys.js';
 
 /** The length the file's secret must have: the same floor as a configured JWT_SECRET in development. */
 const MIN_SECRET_CHARACTERS = 32;
@@ -43,4 +45,15 @@ export function developmentJwtSecret(directory: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The development signing key for the algorithm, in `<directory>/jwt-<alg>-private.pem`. */
+export function developmentPrivateKey(directory: string, algorithm: AsymmetricAlgorithm): { key: KeyObject; file: string } {
+  const file = join(directory, `jwt-${algorithm.toLowerCase()}-private.pem`);
+  if (existsSync(file)) return { key: createPrivateKey(readFileSync(file, 'utf8')), file };
+  mkdirSync(directory, { recursive: true });
+  const { privateKey } =
+    algorithm === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return { key: privateKey, file };
 }

@@ -7,7 +7,7 @@ import { normaliseEmail, parsePhone } from './identifiers.js';
 import { generateCode, type CodeHasher } from './otp.js';
 import type { Challenge, Channel, Clock, Customer, Limiter, Log, PhoneNumber, Purpose, Senders, Store } from './ports.js';
 import { completeProfile, createRegistrations, readProfile, type ProfileInput, type ProfileWarning } from './profiles.js';
-import type { Tokens } from './tokens.js';
+import type { SessionService, SignedIn } from './sessions.js';
 import { otpMessage } from '../delivery/messages.js';
 
 export interface ChallengeSettings {
@@ -32,7 +32,7 @@ export interface ChallengeDeps {
   senders: Senders;
   clock: Clock;
   hasher: CodeHasher;
-  tokens: Tokens;
+  sessions: Pick<SessionService, 'start'>;
   log: Log;
   settings: ChallengeSettings;
 }
@@ -61,16 +61,14 @@ export interface CodeSent {
 export interface CodeVerification extends IdentifierInput {
   purpose: Purpose;
   clientAddress: string;
+  userAgent?: string | undefined;
   otp: string;
   /** Registration only: fields sent with the verify win over those stored with the code. */
   profile?: ProfileInput;
 }
 
-export interface SignedIn {
-  customer: Customer;
-  accessToken: string;
-  expiresInSeconds: number;
-  /** Registration only: profile fields stored with the code that could not be applied. */
+/** A verify's answer: the new session, and (registration only) profile fields stored with the code that could not be applied. */
+export interface Verified extends SignedIn {
   profileWarnings: ProfileWarning[];
 }
 
@@ -81,7 +79,7 @@ interface Target {
 }
 
 export function createChallengeService(deps: ChallengeDeps) {
-  const { store, limiter, senders, clock, hasher, tokens, log, settings } = deps;
+  const { store, limiter, senders, clock, hasher, sessions, log, settings } = deps;
   const ttlMs = settings.otpTtlSeconds * 1000;
   const codes = createCodeChecks({ store, hasher, settings });
   const registrations = createRegistrations({ store, maxAttempts: settings.otpMaxAttempts });
@@ -156,7 +154,7 @@ export function createChallengeService(deps: ChallengeDeps) {
     return sent;
   }
 
-  async function verifyCode(verification: CodeVerification): Promise<SignedIn> {
+  async function verifyCode(verification: CodeVerification): Promise<Verified> {
     await limitClient('verify', verification.clientAddress);
     const sent = readProfile(verification.channel, verification.profile, phoneCountry(verification.countryCode));
     const nowMs = clock.now();
@@ -165,8 +163,8 @@ export function createChallengeService(deps: ChallengeDeps) {
       challenge.purpose === 'login'
         ? { customer: await consumeLogin(challenge, nowMs), warnings: [] }
         : await registrations.createAccount(challenge, sent, nowMs);
-    const issued = await tokens.sign(customer.id, nowMs);
-    return { customer, accessToken: issued.token, expiresInSeconds: issued.expiresInSeconds, profileWarnings: warnings };
+    const client = { clientAddress: verification.clientAddress, userAgent: verification.userAgent };
+    return { ...(await sessions.start(customer, client, nowMs)), profileWarnings: warnings };
   }
 
   async function consumeLogin(challenge: Challenge, nowMs: number): Promise<Customer> {
@@ -183,17 +181,7 @@ export function createChallengeService(deps: ChallengeDeps) {
     return { countryCode, defaultCountry: settings.defaultCountry };
   }
 
-  /** The signed-in customer behind a bearer token. */
-  async function authenticate(token: string): Promise<Customer> {
-    const id = await tokens.verify(token, clock.now());
-    if (id === undefined) throw new AppError('UNAUTHORIZED');
-    const customer = await store.findCustomerById(id);
-    if (customer === undefined) throw new AppError('UNAUTHORIZED');
-    if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
-    return customer;
-  }
-
-  return { requestCode, verifyCode, authenticate };
+  return { requestCode, verifyCode };
 }
 
 export type ChallengeService = ReturnType<typeof createChallengeService>;

@@ -162,3 +162,57 @@ export interface Log {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
+
+/** A session: the family of refresh tokens descending from one sign-in. Its id is the tokens' `sid`. */
+export interface Session {
+  id: string;
+  customerId: number;
+  createdAtMs: number;
+  lastUsedAtMs: number;
+  /** When its newest refresh token expires. */
+  expiresAtMs: number;
+  userAgent: string | null;
+  clientAddress: string | null;
+}
+
+export type NewSession = Session;
+
+/** A stored refresh token (known by the SHA-256 of the token), with what decides whether it may be used. */
+export interface StoredRefreshToken {
+  tokenHash: string;
+  sessionId: string;
+  customerId: number;
+  expiresAtMs: number;
+  /** Set when it was exchanged for its successor. */
+  spentAtMs: number | null;
+  sessionRevokedAtMs: number | null;
+}
+
+export interface NewRefreshToken {
+  tokenHash: string;
+  sessionId: string;
+  createdAtMs: number;
+  expiresAtMs: number;
+}
+
+export interface SessionStore {
+  /** The session and its first refresh token. */
+  createSession(session: NewSession, firstToken: NewRefreshToken): Promise<void>;
+  findRefreshToken(tokenHash: string): Promise<StoredRefreshToken | undefined>;
+  /** Idempotent: parallel rotations of one token all add the same successor, stored once. */
+  addRefreshToken(token: NewRefreshToken): Promise<void>;
+  /** Race-safe rotation: one conditional update of an unspent token, which exactly one caller can win. */
+  spendRefreshToken(tokenHash: string, nowMs: number): Promise<boolean>;
+  /** Records a use and moves the session's expiry to its newest token's. */
+  touchSession(sessionId: string, nowMs: number, expiresAtMs: number): Promise<void>;
+  /** The session exists, belongs to the customer, is not revoked and has not expired. */
+  isSessionActive(sessionId: string, customerId: number, nowMs: number): Promise<boolean>;
+  /** The customer's live sessions, most recently used first. */
+  listSessions(customerId: number, nowMs: number): Promise<Session[]>;
+  /** Revokes one live session of this customer (one conditional update); false when there is none. */
+  revokeSession(sessionId: string, customerId: number, nowMs: number): Promise<boolean>;
+  /** Revokes every live session of the customer; returns how many. */
+  revokeCustomerSessions(customerId: number, nowMs: number): Promise<number>;
+  /** Deletes sessions that expired or were revoked before `beforeMs` (with their tokens), and tokens expired before it. */
+  deleteEndedSessions(beforeMs: number): Promise<number>;
+}

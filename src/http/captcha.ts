@@ -33,7 +33,7 @@ export function createCaptchaGuard(settings: CaptchaSettings, logger: Logger): C
   const agent = new Agent({ keepAliveTimeout: 30_000 });
   const log = logger.child({ captcha: settings.provider });
 
-  async function siteverify(token: string, remoteIp: string): Promise<unknown> {
+  async function siteverify(token: string, remoteIp: string | undefined): Promise<unknown> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('captcha check timed out', 'TimeoutError')), settings.timeoutMs);
     try {
@@ -41,7 +41,8 @@ export function createCaptchaGuard(settings: CaptchaSettings, logger: Logger): C
         dispatcher: agent,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ secret: settings.secret, response: token, remoteip: remoteIp }).toString(),
+        // remoteip is the client behind our trusted proxies (never the load balancer); left out when unknown.
+        body: new URLSearchParams({ secret: settings.secret, response: token, ...(remoteIp === undefined ? {} : { remoteip: remoteIp }) }).toString(),
         signal: controller.signal,
       });
       if (answer.statusCode !== 200) {
@@ -62,7 +63,7 @@ export function createCaptchaGuard(settings: CaptchaSettings, logger: Logger): C
       if (typeof token !== 'string' || token === '') throw new AppError('CAPTCHA_REQUIRED');
       let verdict: unknown;
       try {
-        verdict = await siteverify(token, incoming.ip);
+        verdict = await siteverify(token, incoming.clientIp);
       } catch (error) {
         log.error({ reason: error instanceof Error ? error.message : 'unknown error' }, 'captcha vendor unavailable');
         throw new AppError('CAPTCHA_UNAVAILABLE', { cause: error });

@@ -8,7 +8,7 @@ import type { TrustProxy } from '../config.js';
 type Family = 'ipv4' | 'ipv6';
 
 /** A parsed address: `address` for matching against the proxies, `key` for the limit. */
-interface Client {
+export interface Client {
   address: string;
   family: Family;
   key: string;
@@ -81,6 +81,8 @@ function entryFromRight(header: string | string[] | undefined, n: number): strin
 }
 
 export type ClientAddress = (socketAddress: string | undefined, forwardedFor: string | string[] | undefined) => string;
+/** The client itself: its address as parsed (for a vendor that wants the IP) and its limit key. */
+export type ClientLocator = (socketAddress: string | undefined, forwardedFor: string | string[] | undefined) => Client | undefined;
 
 /**
  * @param trust false: the socket's peer is the client. `{hops}`: that many proxies stand in front,
@@ -91,7 +93,13 @@ export type ClientAddress = (socketAddress: string | undefined, forwardedFor: st
  * deployment that does not match TRUST_PROXY) counts the request against the socket's peer.
  */
 export function createClientAddress(trust: TrustProxy): ClientAddress {
-  const keyOf = (client: Client | undefined): string => client?.key ?? UNKNOWN_CLIENT;
+  const locate = createClientLocator(trust);
+  return (socketAddress, forwardedFor) => locate(socketAddress, forwardedFor)?.key ?? UNKNOWN_CLIENT;
+}
+
+/** As createClientAddress, but the parsed client (undefined when even the socket's address is gone). */
+export function createClientLocator(trust: TrustProxy): ClientLocator {
+  const keyOf = (client: Client | undefined): Client | undefined => client;
   if (trust === false) return (socketAddress) => keyOf(parseAddress(socketAddress));
 
   if ('hops' in trust) {

@@ -1,6 +1,7 @@
 // The spec's response shapes and messages, verbatim.
-import type { CodeSent, SignedIn } from '../domain/challenges.js';
-import type { Customer, Purpose } from '../domain/ports.js';
+import type { CodeSent, Verified } from '../domain/challenges.js';
+import type { Customer, Purpose, Session } from '../domain/ports.js';
+import type { SignedIn } from '../domain/sessions.js';
 
 export function customerJson(customer: Customer) {
   return {
@@ -31,16 +32,47 @@ export function codeSentJson(sent: CodeSent, purpose: Purpose, resend: boolean) 
   };
 }
 
-export function signedInJson(signedIn: SignedIn, purpose: Purpose) {
+export function signedInJson(verified: Verified, purpose: Purpose) {
   return {
     success: true as const,
     message: purpose === 'login' ? 'Login successful! Welcome back.' : 'Registration successful! Welcome.',
     data: {
-      customer: customerJson(signedIn.customer),
-      access_token: signedIn.accessToken,
-      token_type: 'bearer' as const,
-      expires_in: signedIn.expiresInSeconds,
-      ...(signedIn.profileWarnings.length === 0 ? {} : { profile_warnings: signedIn.profileWarnings }),
+      ...tokensJson(verified),
+      ...(verified.profileWarnings.length === 0 ? {} : { profile_warnings: verified.profileWarnings }),
+    },
+  };
+}
+
+/** A refresh answers in the shape of a verify. */
+export function refreshedJson(signedIn: SignedIn) {
+  return { success: true as const, message: 'Token refreshed', data: tokensJson(signedIn) };
+}
+
+function tokensJson(signedIn: SignedIn) {
+  return {
+    customer: customerJson(signedIn.customer),
+    access_token: signedIn.accessToken,
+    token_type: 'bearer' as const,
+    expires_in: signedIn.expiresInSeconds,
+    refresh_token: signedIn.refreshToken,
+    refresh_expires_in: signedIn.refreshExpiresInSeconds,
+  };
+}
+
+export function sessionsJson(sessions: Session[], currentId: string) {
+  return {
+    success: true as const,
+    message: 'Active sessions',
+    data: {
+      sessions: sessions.map((session) => ({
+        id: session.id,
+        current: session.id === currentId,
+        created_at: new Date(session.createdAtMs).toISOString(),
+        last_used_at: new Date(session.lastUsedAtMs).toISOString(),
+        expires_at: new Date(session.expiresAtMs).toISOString(),
+        user_agent: session.userAgent,
+        client_ip: session.clientAddress,
+      })),
     },
   };
 }

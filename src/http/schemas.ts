@@ -99,6 +99,8 @@ export const SignedInEnvelope = envelope(
     access_token: Type.String(),
     token_type: Type.Literal('bearer'),
     expires_in: Type.Integer(),
+    refresh_token: Type.String({ description: 'Opaque; spent by POST /api/v1/auth/refresh, which answers its successor' }),
+    refresh_expires_in: Type.Integer(),
     profile_warnings: Type.Optional(
       Type.Array(
         Type.Object({ field: Type.String(), code: Type.String(), message: Type.String() }),
@@ -111,3 +113,38 @@ export const SignedInEnvelope = envelope(
 export const MeEnvelope = envelope(Type.Object({ customer: CustomerSchema }));
 
 export const errorResponses = { '4xx': ErrorEnvelope, '5xx': ErrorEnvelope };
+
+// Sessions: refresh, logout, the list of a customer's sessions.
+const RefreshTokenText = Type.String({ minLength: 1, maxLength: 512 });
+
+export const RefreshBody = Type.Object({ refresh_token: RefreshTokenText }, { additionalProperties: false });
+
+export const LogoutBody = Type.Object(
+  {
+    refresh_token: Type.Optional(RefreshTokenText),
+    all: Type.Optional(Type.Boolean({ description: 'End every session of the customer' })),
+  },
+  { additionalProperties: false },
+);
+
+export const SessionParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+
+export const LogoutEnvelope = envelope(Type.Object({ sessions_ended: Type.Integer() }));
+
+export const SessionEndedEnvelope = envelope(Type.Object({ id: Type.String() }));
+
+export const SessionsEnvelope = envelope(
+  Type.Object({
+    sessions: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        current: Type.Boolean({ description: 'The session of the access token that asked' }),
+        created_at: Type.String({ format: 'date-time' }),
+        last_used_at: Type.String({ format: 'date-time', description: 'Sign-in or latest refresh' }),
+        expires_at: Type.String({ format: 'date-time' }),
+        user_agent: Nullable(Type.String()),
+        client_ip: Nullable(Type.String()),
+      }),
+    ),
+  }),
+);

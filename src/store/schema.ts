@@ -39,8 +39,29 @@ export interface RateLimitsTable {
   reset_at: number;
 }
 
+export interface SessionsTable {
+  id: string;
+  customer_id: number;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  user_agent: string | null;
+  client_ip: string | null;
+  revoked_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  created_at: number;
+  expires_at: number;
+  spent_at: number | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   otp_challenges: OtpChallengesTable;
   rate_limits: RateLimitsTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
 }

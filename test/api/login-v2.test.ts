@@ -18,6 +18,7 @@ import {
   smsCode,
   smsCount,
   sql,
+  REFRESH_FIELDS,
 } from '../support/flows.js';
 import { serviceForBlock } from '../support/service.js';
 
@@ -107,7 +108,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(answer.body).toStrictEqual({
         success: true,
         message: 'Login successful! Welcome back.',
-        data: { customer, access_token: expect.stringMatching(JWT), token_type: 'bearer', expires_in: 3600 },
+        data: { customer, access_token: expect.stringMatching(JWT), token_type: 'bearer', expires_in: 3600, ...REFRESH_FIELDS },
       });
       const me = await service.get(ME, { authorization: `Bearer ${answer.body.data.access_token}` });
       expectStatus(me, 200);
@@ -123,7 +124,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(answer.body).toStrictEqual({
         success: true,
         message: 'Login successful! Welcome back.',
-        data: { customer, access_token: expect.stringMatching(JWT), token_type: 'bearer', expires_in: 3600 },
+        data: { customer, access_token: expect.stringMatching(JWT), token_type: 'bearer', expires_in: 3600, ...REFRESH_FIELDS },
       });
     });
 

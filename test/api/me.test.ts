@@ -18,10 +18,11 @@ function tamperSignature(token: string): string {
 
 async function signWith(
   secret: string,
-  claims: { sub?: string; iss?: string; iatSeconds: number; expSeconds?: number; jti?: string },
+  claims: { sub?: string; iss?: string; iatSeconds: number; expSeconds?: number; jti?: string; sid?: string; kid?: string },
   alg = 'HS256',
 ): Promise<string> {
-  let jwt = new SignJWT({}).setProtectedHeader({ alg, typ: 'JWT' }).setIssuedAt(claims.iatSeconds);
+  const header = claims.kid === undefined ? { alg, typ: 'JWT' } : { alg, typ: 'JWT', kid: claims.kid };
+  let jwt = new SignJWT(claims.sid === undefined ? {} : { sid: claims.sid }).setProtectedHeader(header).setIssuedAt(claims.iatSeconds);
   if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
   if (claims.iss !== undefined) jwt = jwt.setIssuer(claims.iss);
   if (claims.expSeconds !== undefined) jwt = jwt.setExpirationTime(claims.expSeconds);
@@ -35,8 +36,16 @@ describe.each(backendsUnderTest())('%s', (backend) => {
   const nowSeconds = () => Math.floor(service.clock.now() / 1000);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-  /** Claims exactly like the service's own, for the given customer: only the one changed thing differs. */
-  const goodClaims = (id: number) => ({ sub: String(id), iss: 'customer-auth', iatSeconds: nowSeconds(), expSeconds: nowSeconds() + 3600, jti: 'a-jti' });
+  /** Claims (and kid) exactly like the service's own for this sign-in, its session included: only the one changed thing differs. */
+  const goodClaims = ({ token, customer }: { token: string; customer: { id: number } }) => ({
+    sub: String(customer.id),
+    iss: 'customer-auth',
+    iatSeconds: nowSeconds(),
+    expSeconds: nowSeconds() + 3600,
+    jti: 'a-jti',
+    sid: decodeJwt(token).sid as string,
+    kid: decodeProtectedHeader(token).kid,
+  });
 
   describe('GET /api/v1/auth/me', () => {
     it('answers the customer for a good token', async () => {
@@ -60,12 +69,13 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(answer.body.data.customer.id).toBe(customer.id);
     });
 
-    it('issues an HS256 token with sub, iss, iat, exp (one hour) and jti', async () => {
+    it('issues an HS256 token with a kid, and sub, sid, iss, iat, exp (one hour) and jti', async () => {
       const { token, customer } = await registerPhone(service);
-      expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'HS256' });
+      expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'HS256', kid: expect.stringMatching(/^hs-[A-Za-z0-9_-]{16}$/) });
       const claims = decodeJwt(token);
       expect(claims).toMatchObject({ sub: String(customer.id), iss: 'customer-auth', iat: nowSeconds(), exp: nowSeconds() + 3600 });
       expect(claims.jti).toEqual(expect.any(String));
+      expect(claims.sid).toEqual(expect.stringMatching(/^[A-Za-z0-9_-]{22}$/));
     });
 
     it('accepts a token until its hour is up and answers 401 UNAUTHORIZED after', async () => {
@@ -134,14 +144,12 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     });
 
     it('answers 401 UNAUTHORIZED for a token signed with another secret', async () => {
-      const { customer } = await registerPhone(service);
-      const token = await signWith('another-secret-that-is-also-long-enough-0123456789', goodClaims(customer.id));
+      const token = await signWith('another-secret-that-is-also-long-enough-0123456789', goodClaims(await registerPhone(service)));
       expectError(await service.get(ME, bearer(token)), 401, 'UNAUTHORIZED');
     });
 
     it('answers 200 for a hand-made token with the right secret and claims (the control for the cases below)', async () => {
-      const { customer } = await registerPhone(service);
-      const token = await signWith(TEST_JWT_SECRET, goodClaims(customer.id));
+      const token = await signWith(TEST_JWT_SECRET, goodClaims(await registerPhone(service)));
       expectStatus(await service.get(ME, bearer(token)), 200);
     });
 
@@ -154,15 +162,17 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       { description: 'a subject that is not a number', change: { sub: 'admin' } },
       { description: 'a subject of a customer that does not exist', change: { sub: '987654321' } },
       { description: 'a negative subject', change: { sub: '-1' } },
+      { description: 'no session id', change: { sid: undefined } },
+      { description: 'a session id of no session', change: { sid: 'AAAAAAAAAAAAAAAAAAAAAA' } },
+      { description: 'no kid', change: { kid: undefined } },
+      { description: 'an unknown kid', change: { kid: 'hs-unknown-key-id' } },
     ])('answers 401 UNAUTHORIZED for a token with the right secret but $description', async ({ change }) => {
-      const { customer } = await registerPhone(service);
-      const token = await signWith(TEST_JWT_SECRET, { ...goodClaims(customer.id), ...change });
+      const token = await signWith(TEST_JWT_SECRET, { ...goodClaims(await registerPhone(service)), ...change });
       expectError(await service.get(ME, bearer(token)), 401, 'UNAUTHORIZED');
     });
 
     it('answers 401 UNAUTHORIZED for a token with the right secret but another HMAC algorithm (HS512)', async () => {
-      const { customer } = await registerPhone(service);
-      const token = await signWith(TEST_JWT_SECRET, goodClaims(customer.id), 'HS512');
+      const token = await signWith(TEST_JWT_SECRET, goodClaims(await registerPhone(service)), 'HS512');
       expectError(await service.get(ME, bearer(token)), 401, 'UNAUTHORIZED');
     });
 

@@ -16,6 +16,7 @@ import {
   registerPhone,
   smsCode,
   smsCount,
+  REFRESH_FIELDS,
 } from '../support/flows.js';
 import { serviceForBlock } from '../support/service.js';
 
@@ -161,6 +162,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
           access_token: expect.stringMatching(JWT),
           token_type: 'bearer',
           expires_in: 3600,
+          ...REFRESH_FIELDS,
         },
       });
       expect(Number.isInteger(answer.body.data.customer.id)).toBe(true);

@@ -18,6 +18,7 @@ import {
   smsCode,
   smsCount,
   type Phone,
+  REFRESH_FIELDS,
 } from '../support/flows.js';
 import { serviceForBlock } from '../support/service.js';
 
@@ -108,6 +109,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
           access_token: expect.stringMatching(JWT),
           token_type: 'bearer',
           expires_in: 3600,
+          ...REFRESH_FIELDS,
         },
       });
       expect(await countRows(service, 'customers', 'phone_e164 = ?', [phone.e164])).toBe(1);
@@ -183,7 +185,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(answer.body).toStrictEqual({
         success: true,
         message: 'Login successful! Welcome back.',
-        data: { customer: registered.customer, access_token: expect.stringMatching(JWT), token_type: 'bearer', expires_in: 3600 },
+        data: { customer: registered.customer, access_token: expect.stringMatching(JWT), token_type: 'bearer', expires_in: 3600, ...REFRESH_FIELDS },
       });
     });
 

@@ -106,12 +106,13 @@ export function expectStatus(answer: Answer, status: number): void {
 
 export interface SignedIn {
   token: string;
+  refreshToken: string;
   customer: Record<string, unknown> & { id: number };
 }
 
 function signedIn(answer: Answer, status: number): SignedIn {
   expectStatus(answer, status);
-  return { token: answer.body.data.access_token as string, customer: answer.body.data.customer };
+  return { token: answer.body.data.access_token as string, refreshToken: answer.body.data.refresh_token as string, customer: answer.body.data.customer };
 }
 
 /** Registers a phone through login-api-v2 and returns the token and customer. */
@@ -178,3 +179,11 @@ export async function countRows(service: Service, table: 'customers' | 'otp_chal
   const rows = await sql(service, `select count(*) as n from ${table} where ${where}`, params);
   return Number(rows[0]?.n);
 }
+
+export const REFRESH = '/api/v1/auth/refresh';
+export const LOGOUT = '/api/v1/auth/logout';
+export const SESSIONS = '/api/v1/auth/sessions';
+export const JWKS = '/.well-known/jwks.json';
+
+/** What every verify (and refresh) answer carries besides the access token, with the default 30-day lifetime. */
+export const REFRESH_FIELDS = { refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), refresh_expires_in: 30 * 24 * 3600 };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestClock, type TestClock } from './clock.js';
-import { freshDatabase, redisFor, type Backend } from './backends.js';
+import { freshDatabase, redisFor, type Backend, type FreshDatabase } from './backends.js';
 import { startFakeSmtp } from './fake-smtp.js';
 import { startFakeTwilio } from './fake-twilio.js';
 
@@ -18,6 +18,8 @@ export interface ServiceOptions {
   backend?: Backend;
   env?: Record<string, string>;
   clock?: TestClock;
+  /** Another service's database, to start over the same data (a restart with new settings); left for its owner to drop. */
+  database?: FreshDatabase;
 }
 
 export interface Answer {
@@ -29,8 +31,8 @@ export interface Answer {
 export async function startService(options: ServiceOptions = {}) {
   const twilio = await startFakeTwilio({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
   const smtp = await startFakeSmtp({ user: 'mailer', pass: 'mail-secret' });
-  const backend = options.backend ?? 'sqlite';
-  const database = await freshDatabase(backend);
+  const backend = options.database?.backend ?? options.backend ?? 'sqlite';
+  const database = options.database ?? (await freshDatabase(backend));
   const redis = redisFor(backend);
   const clock = options.clock ?? createTestClock();
   const logLines: string[] = [];
@@ -96,7 +98,7 @@ export async function startService(options: ServiceOptions = {}) {
     async close() {
       await app.close();
       await Promise.all([twilio.close(), smtp.close()]);
-      await database.drop();
+      if (options.database === undefined) await database.drop();
     },
   };
 }

@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -308,5 +312,78 @@ describe('loadConfig', () => {
     ])('defaults CAPTCHA_VERIFY_URL to the %s siteverify endpoint', (provider, verifyUrl) => {
       expect(loadConfig({ CAPTCHA_PROVIDER: provider, CAPTCHA_SECRET: 's' }).captcha).toEqual({ provider, secret: 's', verifyUrl, timeoutMs: 5000 });
     });
+  });
+});
+
+describe('loadConfig: sessions and signing keys', () => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ed = generateKeyPairSync('ed25519');
+  const ecPrivate = ec.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const edPrivate = ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const ecPublic = ec.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const edPublic = ed.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const directory = mkdtempSync(join(tmpdir(), 'customer-auth-config-'));
+  const file = (name: string, text: string) => {
+    const path = join(directory, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('defaults to HS256, 30-day refresh tokens and a 10 s reuse grace', () => {
+    expect(loadConfig({})).toMatchObject({
+      jwtAlgorithm: 'HS256',
+      jwtPrivateKey: undefined,
+      jwtPreviousPublicKeys: [],
+      jwtAudience: undefined,
+      refreshTtlSeconds: 2_592_000,
+      refreshReuseGraceSeconds: 10,
+    });
+  });
+
+  it('keeps REFRESH_REUSE_GRACE_SECONDS=0 as 0 (grace off)', () => {
+    expect(loadConfig({ REFRESH_REUSE_GRACE_SECONDS: '0' }).refreshReuseGraceSeconds).toBe(0);
+  });
+
+  it('reads an ES256 key from JWT_PRIVATE_KEY, also with \\n escapes for newlines', () => {
+    expect(loadConfig({ JWT_ALG: 'ES256', JWT_PRIVATE_KEY: ecPrivate }).jwtPrivateKey?.asymmetricKeyType).toBe('ec');
+    expect(loadConfig({ JWT_ALG: 'ES256', JWT_PRIVATE_KEY: ecPrivate.replace(/\n/g, '\\n') }).jwtPrivateKey?.asymmetricKeyType).toBe('ec');
+  });
+
+  it('reads an EdDSA key from JWT_PRIVATE_KEY_FILE and previous public keys from a PEM list', () => {
+    const config = loadConfig({
+      JWT_ALG: 'EdDSA',
+      JWT_PRIVATE_KEY_FILE: file('ed.pem', edPrivate),
+      JWT_PREVIOUS_PUBLIC_KEYS: `${ecPublic}\n${edPublic}`,
+    });
+    expect(config.jwtPrivateKey?.asymmetricKeyType).toBe('ed25519');
+    expect(config.jwtPreviousPublicKeys.map((key) => key.asymmetricKeyType)).toStrictEqual(['ec', 'ed25519']);
+  });
+
+  it.each([
+    ['JWT_ALG', { JWT_ALG: 'RS256' }],
+    ['JWT_ALG', { JWT_ALG: 'none' }],
+    ['JWT_PRIVATE_KEY', { JWT_PRIVATE_KEY: ecPrivate }],
+    ['JWT_PREVIOUS_PUBLIC_KEYS', { JWT_PREVIOUS_PUBLIC_KEYS: ecPublic }],
+    ['JWT_PRIVATE_KEY', { JWT_ALG: 'ES256', JWT_PRIVATE_KEY: 'not a key' }],
+    ['JWT_PRIVATE_KEY', { JWT_ALG: 'ES256', JWT_PRIVATE_KEY: edPrivate }],
+    ['JWT_PRIVATE_KEY', { JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: ecPrivate }],
+    ['JWT_PRIVATE_KEY', { JWT_ALG: 'ES256', JWT_PRIVATE_KEY: ecPrivate, JWT_PRIVATE_KEY_FILE: '/tmp/x.pem' }],
+    ['JWT_PRIVATE_KEY_FILE', { JWT_ALG: 'ES256', JWT_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }],
+    ['JWT_PREVIOUS_PUBLIC_KEYS', { JWT_ALG: 'ES256', JWT_PRIVATE_KEY: ecPrivate, JWT_PREVIOUS_PUBLIC_KEYS: edPrivate }],
+    ['JWT_PREVIOUS_PUBLIC_KEYS', { JWT_ALG: 'ES256', JWT_PRIVATE_KEY: ecPrivate, JWT_PREVIOUS_PUBLIC_KEYS: 'garbage' }],
+    ['JWT_PREVIOUS_PUBLIC_KEYS_FILE', { JWT_ALG: 'ES256', JWT_PRIVATE_KEY: ecPrivate, JWT_PREVIOUS_PUBLIC_KEYS_FILE: '/nonexistent/keys.pem' }],
+    ['REFRESH_TTL_SECONDS', { REFRESH_TTL_SECONDS: '30d' }],
+    ['REFRESH_TTL_SECONDS', { REFRESH_TTL_SECONDS: '10' }],
+    ['REFRESH_REUSE_GRACE_SECONDS', { REFRESH_REUSE_GRACE_SECONDS: '-1' }],
+  ])('stops start-up naming %s when it is bad', (variable, env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(variable);
+  });
+
+  it('requires the private key in production when JWT_ALG is ES256 or EdDSA', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: SECRET, ...TWILIO, ...SMTP };
+    expect(() => loadConfig({ ...production, JWT_ALG: 'ES256' })).toThrow('JWT_PRIVATE_KEY');
+    expect(() => loadConfig({ ...production, JWT_ALG: 'EdDSA' })).toThrow('JWT_PRIVATE_KEY');
+    expect(loadConfig({ ...production, JWT_ALG: 'ES256', JWT_PRIVATE_KEY_FILE: file('ec.pem', ecPrivate) }).jwtAlgorithm).toBe('ES256');
   });
 });

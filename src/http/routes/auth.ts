@@ -59,6 +59,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         countryCode: request.body.country_code,
         otp: request.body.otp,
         clientAddress: request.clientAddress,
+        userAgent: request.headers['user-agent'],
         // The registration path validated the body against RegisterVerifyBody just above.
         profile: purpose === 'register' ? profileOf(request.body as RegisterVerifyBody) : undefined,
       });
@@ -93,6 +94,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
           countryCode: request.body.country_code,
           otp: request.body.otp,
           clientAddress: request.clientAddress,
+          userAgent: request.headers['user-agent'],
           profile: purpose === 'register' ? profileOf(request.body) : undefined,
         });
         return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));

@@ -1,0 +1,210 @@
+// Sessions and refresh tokens in Kysely, for SQLite and PostgreSQL: every query built once, each
+// with the comment saying which rule it enforces.
+import type { Selectable } from 'kysely';
+import type { NewRefreshToken, Session, SessionStore, StoredRefreshToken } from '../domain/ports.js';
+import type { DatabaseHandle } from './database.js';
+import { prepareQuery } from './prepared.js';
+import type { SessionsTable } from './schema.js';
+
+/** A guard on the size of one listing; a customer's most recently used sessions come first. */
+const MAX_LISTED_SESSIONS = 100;
+
+type TokenRow = {
+  token_hash: string;
+  session_id: string;
+  expires_at: number;
+  spent_at: number | null;
+  customer_id: number;
+  revoked_at: number | null;
+};
+type SessionKey = { id: string; customer_id: number; now: number };
+
+function prepareQueries(handle: DatabaseHandle) {
+  const { db } = handle;
+  return {
+    insertSession: prepareQuery<Selectable<SessionsTable>, never>(handle, (arg) =>
+      db.insertInto('sessions').values({
+        id: arg('id'),
+        customer_id: arg('customer_id'),
+        created_at: arg('created_at'),
+        last_used_at: arg('last_used_at'),
+        expires_at: arg('expires_at'),
+        user_agent: arg('user_agent'),
+        client_ip: arg('client_ip'),
+        revoked_at: null,
+      }),
+    ),
+    // Parallel rotations of one token derive the same successor: the first insert stores it, the
+    // others change nothing.
+    insertToken: prepareQuery<{ token_hash: string; session_id: string; created_at: number; expires_at: number }, never>(handle, (arg) =>
+      db
+        .insertInto('refresh_tokens')
+        .values({
+          token_hash: arg('token_hash'),
+          session_id: arg('session_id'),
+          created_at: arg('created_at'),
+          expires_at: arg('expires_at'),
+          spent_at: null,
+        })
+        .onConflict((oc) => oc.column('token_hash').doNothing()),
+    ),
+    token: prepareQuery<{ token_hash: string }, TokenRow>(handle, (arg) =>
+      db
+        .selectFrom('refresh_tokens')
+        .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+        .select([
+          'refresh_tokens.token_hash',
+          'refresh_tokens.session_id',
+          'refresh_tokens.expires_at',
+          'refresh_tokens.spent_at',
+          'sessions.customer_id',
+          'sessions.revoked_at',
+        ])
+        .where('refresh_tokens.token_hash', '=', arg('token_hash')),
+    ),
+    // Rotation: a conditional update that exactly one of parallel refreshes of a token can win.
+    spend: prepareQuery<{ token_hash: string; now: number }, { token_hash: string }>(handle, (arg) =>
+      db
+        .updateTable('refresh_tokens')
+        .set({ spent_at: arg('now') })
+        .where('token_hash', '=', arg('token_hash'))
+        .where('spent_at', 'is', null)
+        .returning('token_hash'),
+    ),
+    touch: prepareQuery<{ id: string; now: number; expires_at: number }, never>(handle, (arg) =>
+      db.updateTable('sessions').set({ last_used_at: arg('now'), expires_at: arg('expires_at') }).where('id', '=', arg('id')),
+    ),
+    // An access token works only while its session does: not revoked, not expired, the same customer.
+    active: prepareQuery<SessionKey, { id: string }>(handle, (arg) =>
+      db
+        .selectFrom('sessions')
+        .select('id')
+        .where('id', '=', arg('id'))
+        .where('customer_id', '=', arg('customer_id'))
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', arg('now')),
+    ),
+    list: prepareQuery<{ customer_id: number; now: number }, Selectable<SessionsTable>>(handle, (arg) =>
+      db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('customer_id', '=', arg('customer_id'))
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', arg('now'))
+        .orderBy('last_used_at', 'desc')
+        .limit(MAX_LISTED_SESSIONS),
+    ),
+    // Only the owner's live session: another customer's id matches nothing (a 404, never a 403).
+    revoke: prepareQuery<SessionKey, { id: string }>(handle, (arg) =>
+      db
+        .updateTable('sessions')
+        .set({ revoked_at: arg('now') })
+        .where('id', '=', arg('id'))
+        .where('customer_id', '=', arg('customer_id'))
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', arg('now'))
+        .returning('id'),
+    ),
+    revokeAll: prepareQuery<{ customer_id: number; now: number }, never>(handle, (arg) =>
+      db
+        .updateTable('sessions')
+        .set({ revoked_at: arg('now') })
+        .where('customer_id', '=', arg('customer_id'))
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', arg('now')),
+    ),
+    // Their refresh tokens go with them (on delete cascade).
+    deleteEndedSessions: prepareQuery<{ before: number }, never>(handle, (arg) =>
+      db.deleteFrom('sessions').where((eb) => eb.or([eb('expires_at', '<', arg('before')), eb('revoked_at', '<', arg('before'))])),
+    ),
+    deleteExpiredTokens: prepareQuery<{ before: number }, never>(handle, (arg) =>
+      db.deleteFrom('refresh_tokens').where('expires_at', '<', arg('before')),
+    ),
+  };
+}
+
+export function createSessionStore(handle: DatabaseHandle): SessionStore {
+  const q = prepareQueries(handle);
+
+  function insertToken(token: NewRefreshToken) {
+    return q.insertToken.run({ token_hash: token.tokenHash, session_id: token.sessionId, created_at: token.createdAtMs, expires_at: token.expiresAtMs });
+  }
+
+  return {
+    async createSession(session, firstToken) {
+      await q.insertSession.run({
+        id: session.id,
+        customer_id: session.customerId,
+        created_at: session.createdAtMs,
+        last_used_at: session.lastUsedAtMs,
+        expires_at: session.expiresAtMs,
+        user_agent: session.userAgent,
+        client_ip: session.clientAddress,
+        revoked_at: null,
+      });
+      await insertToken(firstToken);
+    },
+
+    async findRefreshToken(tokenHash) {
+      const [row] = await q.token.execute({ token_hash: tokenHash });
+      return row && toStoredToken(row);
+    },
+
+    async addRefreshToken(token) {
+      await insertToken(token);
+    },
+
+    async spendRefreshToken(tokenHash, nowMs) {
+      return (await q.spend.execute({ token_hash: tokenHash, now: nowMs })).length === 1;
+    },
+
+    async touchSession(sessionId, nowMs, expiresAtMs) {
+      await q.touch.run({ id: sessionId, now: nowMs, expires_at: expiresAtMs });
+    },
+
+    async isSessionActive(sessionId, customerId, nowMs) {
+      return (await q.active.execute({ id: sessionId, customer_id: customerId, now: nowMs })).length === 1;
+    },
+
+    async listSessions(customerId, nowMs) {
+      return (await q.list.execute({ customer_id: customerId, now: nowMs })).map(toSession);
+    },
+
+    async revokeSession(sessionId, customerId, nowMs) {
+      return (await q.revoke.execute({ id: sessionId, customer_id: customerId, now: nowMs })).length === 1;
+    },
+
+    async revokeCustomerSessions(customerId, nowMs) {
+      return q.revokeAll.run({ customer_id: customerId, now: nowMs });
+    },
+
+    async deleteEndedSessions(beforeMs) {
+      const sessions = await q.deleteEndedSessions.run({ before: beforeMs });
+      await q.deleteExpiredTokens.run({ before: beforeMs });
+      return sessions;
+    },
+  };
+}
+
+function toStoredToken(row: TokenRow): StoredRefreshToken {
+  return {
+    tokenHash: row.token_hash,
+    sessionId: row.session_id,
+    customerId: Number(row.customer_id),
+    expiresAtMs: Number(row.expires_at),
+    spentAtMs: row.spent_at === null ? null : Number(row.spent_at),
+    sessionRevokedAtMs: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    customerId: Number(row.customer_id),
+    createdAtMs: Number(row.created_at),
+    lastUsedAtMs: Number(row.last_used_at),
+    expiresAtMs: Number(row.expires_at),
+    userAgent: row.user_agent,
+    clientAddress: row.client_ip,
+  };
+}
