@@ -1,16 +1,22 @@
 // The production wiring, used by server.ts and by the tests alike: config in, a ready app out.
 import type { FastifyInstance } from 'fastify';
-import pino, { type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createSenders } from './delivery/index.js';
 import { createChallengeService } from './domain/challenges.js';
+import { observeChallenges, observeSenders } from './domain/observe.js';
 import { createCodeHasher, deriveOtpKey } from './domain/otp.js';
 import type { Clock, Limiter } from './domain/ports.js';
 import { createTokens } from './domain/tokens.js';
 import { createDatabase, isUnavailable } from './store/database.js';
 import { createDatabaseLimiter } from './store/limiter-db.js';
-import { migrateToLatest } from './store/migrate.js';
+import { createMetricsServer } from './http/metrics.js';
+import { createLogger, createRequestContext } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { createSecurityLog, fanOut } from './observability/security-log.js';
+import { migrateToLatest, pendingMigrations } from './store/migrate.js';
+import { packageVersion } from './version.js';
 import { createStore } from './store/store.js';
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -27,21 +33,15 @@ export interface ComposeOptions {
 export interface Composed {
   app: FastifyInstance;
   logger: Logger;
-}
-
-export function createLogger(config: Pick<Config, 'logLevel'>, stream?: DestinationStream): Logger {
-  return pino(
-    {
-      level: config.logLevel,
-      // Belt and braces: tokens travel in this header, and no code or token may reach a log.
-      redact: ['req.headers.authorization', 'headers.authorization', '*.otp', '*.access_token'],
-    },
-    stream ?? process.stdout,
-  );
+  /** The METRICS_PORT listener (started when the app listens), when one is configured. */
+  metricsServer?: FastifyInstance;
 }
 
 export async function composeApp(config: Config & { jwtSecret: string }, options: ComposeOptions = {}): Promise<Composed> {
   const logger = createLogger(config, options.logStream);
+  const context = createRequestContext(logger);
+  const metrics = config.metricsEnabled ? createMetrics() : undefined;
+  const events = fanOut(createSecurityLog(context.log), ...(metrics === undefined ? [] : [metrics.events]));
   const clock = options.clock ?? systemClock;
   for (const warning of config.warnings) logger.warn(warning);
 
@@ -52,14 +52,14 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
-  const senders = await createSenders(config, logger);
+  const senders = observeSenders(await createSenders(config, logger), events);
 
-  const auth = createChallengeService({
+  const service = createChallengeService({
     store,
     limiter,
     senders,
     clock,
-    log: logger,
+    log: context.log,
     hasher: createCodeHasher(deriveOtpKey({ otpSecret: config.otpSecret, jwtSecret: config.jwtSecret })),
     tokens: createTokens({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds, issuer: config.jwtIssuer }),
     settings: {
@@ -75,12 +75,27 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     },
   });
 
-  const app = buildApp({
+  const auth = observeChallenges(service, events);
+
+  const app = await buildApp({
     auth,
     logger,
+    events,
+    context,
     isUnavailable,
-    health: { database: () => store.ping(), ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }) },
+    ...(metrics === undefined ? {} : { metrics: { metrics, serveHere: config.metricsPort === undefined } }),
+    health: {
+      database: () => store.ping(),
+      ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }),
+      migrations: async () => {
+        const pending = await pendingMigrations(database);
+        if (pending.length > 0) throw new Error(`not applied: ${pending.join(', ')}`);
+      },
+    },
     http: {
+      apiDocs: config.apiDocs,
+      corsOrigins: config.corsOrigins,
+      version: packageVersion(),
       otpLength: config.otpLength,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
@@ -97,14 +112,22 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
   }, config.cleanupIntervalSeconds * 1000);
   sweep.unref();
 
+  const metricsServer = metrics === undefined || config.metricsPort === undefined ? undefined : createMetricsServer(metrics);
+  if (metricsServer !== undefined) {
+    app.addHook('onListen', async () => {
+      await metricsServer.listen({ host: config.host, port: config.metricsPort });
+    });
+  }
+
   app.addHook('onClose', async () => {
     clearInterval(sweep);
     await Promise.allSettled([
+      metricsServer?.close(),
       senders.phone.close?.(),
       senders.email.close?.(),
       limiter.close(),
     ]);
     await database.close();
   });
-  return { app, logger };
+  return { app, logger, ...(metricsServer === undefined ? {} : { metricsServer }) };
 }

@@ -155,3 +155,32 @@ export interface Log {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
+
+export type VerificationOutcome = 'success' | 'invalid' | 'expired' | 'attempts_exceeded' | 'not_found';
+
+/** Where a code went: the channel, the provider that carried it, the destination's calling code ("+91"; "email"). */
+export interface Delivery {
+  channel: Channel;
+  provider: string;
+  /** Bounded: a calling code, never a number; "email" for email, "unknown" when none can be told. */
+  destination: string;
+}
+
+/**
+ * What happened, for metrics and security logs. Each method is fire-and-forget and never throws;
+ * no argument ever carries a code, a token or a full identifier.
+ */
+export interface Events {
+  codeRequested(delivery: Delivery): void;
+  codeDelivered(delivery: Delivery): void;
+  codeFailed(delivery: Delivery): void;
+  verification(outcome: VerificationOutcome, context: { channel: Channel; purpose: Purpose; destination: string }): void;
+  registration(context: { channel: Channel; customerId: number }): void;
+  login(context: { channel: Channel; customerId: number }): void;
+  /** A request refused with a catalogue code (cooldown, every abuse limit, inactive account...). */
+  refusal(code: string, status: number): void;
+  /** Refresh-token rotation: 'success', or 'reuse' when a rotated token came back (the family is revoked). */
+  refresh(outcome: 'success' | 'reuse' | 'invalid', context?: { customerId?: number }): void;
+  /** An operator changed an account's status (customer-auth customers block / unblock). */
+  accountStatusChanged(context: { customerId: number; status: CustomerStatus }): void;
+}
