@@ -17,8 +17,26 @@ const DESCRIPTION = [
   'Every answer carries `X-Request-Id`.',
 ].join(' ');
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+const routesOf = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route the app serves (HEAD twins and the reference's own pages left out): each must be documented. */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return routesOf.get(app) ?? [];
+}
+
 /** Registered before any route, so every route is collected. */
 export async function registerApiDocs(app: FastifyInstance, options: ApiDocsOptions): Promise<void> {
+  const routes: RegisteredRoute[] = [];
+  routesOf.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    for (const method of [route.method].flat()) if (method !== 'HEAD' && !hidden) routes.push({ method, url: route.url });
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

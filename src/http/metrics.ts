@@ -9,7 +9,7 @@ const UNMATCHED = 'unmatched';
 function registerScrapeRoute(app: FastifyInstance, metrics: Metrics): void {
   app.get(
     '/metrics',
-    { schema: { tags: ['operations'], summary: 'Prometheus metrics (text format 0.0.4)', produces: ['text/plain'] } },
+    { schema: { tags: ['operations'], summary: 'Prometheus metrics (text format 0.0.4)' } },
     async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 }
