@@ -184,3 +184,21 @@ export interface Events {
   /** An operator changed an account's status (customer-auth customers block / unblock). */
   accountStatusChanged(context: { customerId: number; status: CustomerStatus }): void;
 }
+
+/** What the admin CLI reads and changes: accounts by id, identifier or status. */
+export interface AdminStore {
+  /** Newest first. */
+  listCustomers(filter: { status?: CustomerStatus; limit: number }): Promise<Customer[]>;
+  findCustomerById(id: number): Promise<Customer | undefined>;
+  findCustomerByIdentifier(channel: Channel, identifier: string): Promise<Customer | undefined>;
+  /** Verified phone accounts whose national number is one of these (a number typed without country). */
+  findCustomersByNational(national: string[]): Promise<Customer[]>;
+  /** One conditional update; answers the account as it now is, or undefined when no such id. */
+  setCustomerStatus(id: number, status: CustomerStatus, nowMs: number): Promise<Customer | undefined>;
+}
+
+/** Ends every session of a customer (refresh tokens); provided once sessions exist. */
+export interface SessionRevoker {
+  /** Returns how many sessions were revoked. */
+  revokeAllSessions(customerId: number, nowMs: number): Promise<number>;
+}
