@@ -42,6 +42,8 @@ export function loadTestServiceEnv(options: { databaseUrl: string; twilio: FakeT
     // All the load comes from one address: the per-address limit would refuse it.
     RATE_LIMIT_IP_MAX: '0',
     LOG_LEVEL: 'warn',
+    // BENCH_METRICS_ENABLED=false measures the service without Prometheus metrics (the default is on).
+    METRICS_ENABLED: process.env.BENCH_METRICS_ENABLED ?? 'true',
     HOST: '127.0.0.1',
     PORT: String(options.port),
   };

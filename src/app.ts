@@ -1,4 +1,5 @@
 // buildApp(deps): the HTTP face of the service. Registers everything explicitly; never reads env.
+import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { TrustProxy } from './config.js';
@@ -7,12 +8,18 @@ import type { CaptchaGuard } from './http/captcha.js';
 import { createClientAddress, createClientLocator } from './http/client-address.js';
 import type { PublicJwk } from './domain/keys.js';
 import type { SessionService } from './domain/sessions.js';
-import { answerClientError, answerFrameworkError, registerErrorHandling } from './http/error-handler.js';
+import type { Events } from './domain/ports.js';
+import { registerApiDocs } from './http/docs.js';
+import { answerClientError, answerFrameworkError, refusalOf, registerErrorHandling } from './http/error-handler.js';
+import { registerHygiene } from './http/hygiene.js';
+import { registerMetrics } from './http/metrics.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
 import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerSessionRoutes } from './http/routes/session.js';
 import { buildSchemas } from './http/schemas.js';
+import { requestIdFrom, type RequestContext } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
 
 export interface AppDeps {
   auth: ChallengeService;
@@ -25,7 +32,16 @@ export interface AppDeps {
   logger: Logger;
   /** Set when CAPTCHA_PROVIDER is: the routes that send a code then require a solved captcha. */
   captcha?: CaptchaGuard | undefined;
+  /** Metrics and security events; every refused request is reported with its code. */
+  events: Events;
+  /** Binds each request's logger for the domain's log lines. */
+  context: RequestContext;
+  /** Absent with METRICS_ENABLED=false; `serveHere` false when METRICS_PORT has its own listener. */
+  metrics?: { metrics: Metrics; serveHere: boolean };
   http: {
+    apiDocs: boolean;
+    corsOrigins: string[];
+    version: string;
     otpLength: number;
     bodyLimitBytes: number;
     trustProxy: TrustProxy;
@@ -81,7 +97,7 @@ class RequestLog extends LogController {
   }
 }
 
-export function buildApp(deps: AppDeps): FastifyInstance {
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const level = deps.http.requestLogLevel;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -102,6 +118,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
+    // X-Request-Id is taken from a client only when it looks like an id (it reaches every log line).
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
     // Strict bodies: no type coercion (a number is not quietly a string); unknown fields dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
   });
@@ -117,6 +136,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     getter(this: FastifyRequest) {
       return locateClient(this.socket.remoteAddress, this.headers['x-forwarded-for'])?.address;
     },
+  });
+  await registerApiDocs(app, { serve: deps.http.apiDocs, version: deps.http.version });
+  await registerHygiene(app, { corsOrigins: deps.http.corsOrigins, context: deps.context });
+  if (deps.metrics !== undefined) registerMetrics(app, deps.metrics.metrics, { serveHere: deps.metrics.serveHere });
+  app.addHook('onResponse', async (request, reply) => {
+    const refused = refusalOf(request);
+    if (refused !== undefined) deps.events.refusal(refused, reply.statusCode);
   });
   registerErrorHandling(app, deps.isUnavailable);
   registerHealthRoutes(app, deps.health);

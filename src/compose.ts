@@ -1,11 +1,12 @@
 // The production wiring, used by server.ts and by the tests alike: config in, a ready app out.
 import type { FastifyInstance } from 'fastify';
-import pino, { type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createSenders } from './delivery/index.js';
 import { createChallengeService } from './domain/challenges.js';
 import { createKeyRing, type KeyRing } from './domain/keys.js';
+import { observeChallenges, observeSenders } from './domain/observe.js';
 import { createCodeHasher, deriveOtpKey } from './domain/otp.js';
 import { createPhonePolicy } from './domain/phone-policy.js';
 import type { Clock, Limiter } from './domain/ports.js';
@@ -14,8 +15,13 @@ import { createSessionService } from './domain/sessions.js';
 import { createTokens } from './domain/tokens.js';
 import { createDatabase, isUnavailable } from './store/database.js';
 import { createDatabaseLimiter } from './store/limiter-db.js';
-import { migrateToLatest } from './store/migrate.js';
+import { createMetricsServer } from './http/metrics.js';
+import { createLogger, createRequestContext } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { createSecurityLog, fanOut } from './observability/security-log.js';
+import { migrateToLatest, pendingMigrations } from './store/migrate.js';
 import { createSessionStore } from './store/sessions-store.js';
+import { packageVersion } from './version.js';
 import { createStore } from './store/store.js';
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -32,21 +38,15 @@ export interface ComposeOptions {
 export interface Composed {
   app: FastifyInstance;
   logger: Logger;
-}
-
-export function createLogger(config: Pick<Config, 'logLevel'>, stream?: DestinationStream): Logger {
-  return pino(
-    {
-      level: config.logLevel,
-      // Belt and braces: tokens travel in this header, and no code or token may reach a log.
-      redact: ['req.headers.authorization', 'headers.authorization', '*.otp', '*.access_token', '*.refresh_token', '*.refreshToken'],
-    },
-    stream ?? process.stdout,
-  );
+  /** The METRICS_PORT listener (started when the app listens), when one is configured. */
+  metricsServer?: FastifyInstance;
 }
 
 export async function composeApp(config: Config & { jwtSecret: string }, options: ComposeOptions = {}): Promise<Composed> {
   const logger = createLogger(config, options.logStream);
+  const context = createRequestContext(logger);
+  const metrics = config.metricsEnabled ? createMetrics() : undefined;
+  const events = fanOut(createSecurityLog(context.log), ...(metrics === undefined ? [] : [metrics.events]));
   const clock = options.clock ?? systemClock;
   for (const warning of config.warnings) logger.warn(warning);
 
@@ -57,7 +57,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
-  const senders = await createSenders(config, logger, clock);
+  const senders = observeSenders(await createSenders(config, logger, clock), events);
   // The full phone metadata is loaded only when number types are checked (it costs memory).
   const numberTypes = config.smsRefusedNumberTypes.length === 0 ? undefined : await import('./domain/number-types.js');
   const phonePolicy = createPhonePolicy(
@@ -72,18 +72,19 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     store: createSessionStore(database),
     customers: store,
     clock,
-    log: logger,
+    log: context.log,
+    events,
     tokens: createTokens({ keys, ttlSeconds: config.jwtTtlSeconds, issuer: config.jwtIssuer, audience: config.jwtAudience }),
     refreshTokens: createRefreshTokens(deriveRefreshKey(config.jwtSecret)),
     settings: { refreshTtlSeconds: config.refreshTtlSeconds, reuseGraceSeconds: config.refreshReuseGraceSeconds },
   });
-  const auth = createChallengeService({
+  const service = createChallengeService({
     store,
     limiter,
     phonePolicy,
     senders,
     clock,
-    log: logger,
+    log: context.log,
     hasher: createCodeHasher(deriveOtpKey({ otpSecret: config.otpSecret, jwtSecret: config.jwtSecret })),
     sessions,
     settings: {
@@ -99,15 +100,30 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     },
   });
 
-  const app = buildApp({
+  const auth = observeChallenges(service, events);
+
+  const app = await buildApp({
     auth,
     sessions,
     jwks: keys.jwks,
     logger,
     captcha,
+    events,
+    context,
     isUnavailable,
-    health: { database: () => store.ping(), ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }) },
+    ...(metrics === undefined ? {} : { metrics: { metrics, serveHere: config.metricsPort === undefined } }),
+    health: {
+      database: () => store.ping(),
+      ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }),
+      migrations: async () => {
+        const pending = await pendingMigrations(database);
+        if (pending.length > 0) throw new Error(`not applied: ${pending.join(', ')}`);
+      },
+    },
     http: {
+      apiDocs: config.apiDocs,
+      corsOrigins: config.corsOrigins,
+      version: packageVersion(),
       otpLength: config.otpLength,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
@@ -128,9 +144,17 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
   }, config.cleanupIntervalSeconds * 1000);
   sweep.unref();
 
+  const metricsServer = metrics === undefined || config.metricsPort === undefined ? undefined : createMetricsServer(metrics);
+  if (metricsServer !== undefined) {
+    app.addHook('onListen', async () => {
+      await metricsServer.listen({ host: config.host, port: config.metricsPort });
+    });
+  }
+
   app.addHook('onClose', async () => {
     clearInterval(sweep);
     await Promise.allSettled([
+      metricsServer?.close(),
       senders.phone.close?.(),
       senders.email.close?.(),
       limiter.close(),
@@ -138,7 +162,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     ]);
     await database.close();
   });
-  return { app, logger };
+  return { app, logger, ...(metricsServer === undefined ? {} : { metricsServer }) };
 }
 
 /** The signing key and every key that still verifies, from JWT_ALG and its keys. */

@@ -30,6 +30,7 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
+type LogFormat = 'json' | 'pretty';
 
 function str(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -301,10 +302,7 @@ export function loadConfig(env: Env) {
   if (jwtSecret === undefined && production) throw new ConfigError('JWT_SECRET', 'must be set in production; make one with: openssl rand -base64 48');
   const otpSecret = secret(env, 'OTP_SECRET', production);
 
-  const defaultCountry = str(env, 'DEFAULT_COUNTRY')?.toUpperCase();
-  if (defaultCountry !== undefined && !/^[A-Z]{2}$/.test(defaultCountry)) {
-    throw new ConfigError('DEFAULT_COUNTRY', `must be an ISO 3166 region code such as IN or US, got "${defaultCountry}"`);
-  }
+  const defaultCountry = defaultCountryOf(env);
 
   const jwt = jwtKeys(env, production);
 
@@ -317,6 +315,16 @@ export function loadConfig(env: Env) {
     port: int(env, 'PORT', 3000, 0, 65535),
     /** LOG_LEVEL, default info. */
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', LOG_LEVELS, 'info')!,
+    /** LOG_FORMAT, json|pretty: default pretty (pino-pretty) in development, json otherwise. */
+    logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], nodeEnv === 'development' ? 'pretty' : 'json')!,
+    /** API_DOCS, default true outside production: serve GET /openapi.json and GET /docs. */
+    apiDocs: bool(env, 'API_DOCS', !production),
+    /** CORS_ORIGINS, default none: comma-separated origins (https://shop.example.com) allowed to call with credentials. */
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    /** METRICS_ENABLED, default true: collect Prometheus metrics and serve GET /metrics. */
+    metricsEnabled: bool(env, 'METRICS_ENABLED', true),
+    /** METRICS_PORT, optional: serve /metrics on this port (on HOST) and not on the main one. */
+    metricsPort: optionalInt(env, 'METRICS_PORT', 1, 65535),
     /** REQUEST_LOG_LEVEL, default debug: the level of the one line logged per request. */
     requestLogLevel: oneOf<LogLevel>(env, 'REQUEST_LOG_LEVEL', LOG_LEVELS, 'debug')!,
     /**
@@ -473,6 +481,38 @@ function secret(env: Env, name: string, production: boolean): string | undefined
   const weakness = secretWeakness(value, { production });
   if (weakness !== undefined) throw new ConfigError(name, weakness);
   return value;
+}
+
+/** DEFAULT_COUNTRY, optional: also read alone by the admin CLI to resolve a national number. */
+export function defaultCountryOf(env: Env): string | undefined {
+  const value = str(env, 'DEFAULT_COUNTRY')?.toUpperCase();
+  if (value !== undefined && !/^[A-Z]{2}$/.test(value)) {
+    throw new ConfigError('DEFAULT_COUNTRY', `must be an ISO 3166 region code such as IN or US, got "${value}"`);
+  }
+  return value;
+}
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  return str(env, name) === undefined ? undefined : int(env, name, 0, min, max);
+}
+
+/** A comma-separated list of origins: scheme, host and port only, as a browser sends in Origin. */
+function origins(env: Env, name: string): string[] {
+  const raw = str(env, name);
+  if (raw === undefined) return [];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, `must list origins such as https://shop.example.com, got "${value}"`);
+    }
+    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== value) {
+      throw new ConfigError(name, `must list origins such as https://shop.example.com (no path, no trailing slash), got "${value}"`);
+    }
+    return value;
+  });
 }
 
 export type Config = ReturnType<typeof loadConfig>;

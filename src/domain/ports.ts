@@ -216,3 +216,50 @@ export interface SessionStore {
   /** Deletes sessions that expired or were revoked before `beforeMs` (with their tokens), and tokens expired before it. */
   deleteEndedSessions(beforeMs: number): Promise<number>;
 }
+
+export type VerificationOutcome = 'success' | 'invalid' | 'expired' | 'attempts_exceeded' | 'not_found';
+
+/** Where a code went: the channel, the provider that carried it, the destination's calling code ("+91"; "email"). */
+export interface Delivery {
+  channel: Channel;
+  provider: string;
+  /** Bounded: a calling code, never a number; "email" for email, "unknown" when none can be told. */
+  destination: string;
+}
+
+/**
+ * What happened, for metrics and security logs. Each method is fire-and-forget and never throws;
+ * no argument ever carries a code, a token or a full identifier.
+ */
+export interface Events {
+  codeRequested(delivery: Delivery): void;
+  codeDelivered(delivery: Delivery): void;
+  codeFailed(delivery: Delivery): void;
+  verification(outcome: VerificationOutcome, context: { channel: Channel; purpose: Purpose; destination: string }): void;
+  registration(context: { channel: Channel; customerId: number }): void;
+  login(context: { channel: Channel; customerId: number }): void;
+  /** A request refused with a catalogue code (cooldown, every abuse limit, inactive account...). */
+  refusal(code: string, status: number): void;
+  /** Refresh-token rotation: 'success', or 'reuse' when a rotated token came back (the family is revoked). */
+  refresh(outcome: 'success' | 'reuse' | 'invalid', context?: { customerId?: number; sessionId?: string }): void;
+  /** An operator changed an account's status (customer-auth customers block / unblock). */
+  accountStatusChanged(context: { customerId: number; status: CustomerStatus }): void;
+}
+
+/** What the admin CLI reads and changes: accounts by id, identifier or status. */
+export interface AdminStore {
+  /** Newest first. */
+  listCustomers(filter: { status?: CustomerStatus; limit: number }): Promise<Customer[]>;
+  findCustomerById(id: number): Promise<Customer | undefined>;
+  findCustomerByIdentifier(channel: Channel, identifier: string): Promise<Customer | undefined>;
+  /** Verified phone accounts whose national number is one of these (a number typed without country). */
+  findCustomersByNational(national: string[]): Promise<Customer[]>;
+  /** One conditional update; answers the account as it now is, or undefined when no such id. */
+  setCustomerStatus(id: number, status: CustomerStatus, nowMs: number): Promise<Customer | undefined>;
+}
+
+/** Ends every session of a customer (refresh tokens); provided once sessions exist. */
+export interface SessionRevoker {
+  /** Returns how many sessions were revoked. */
+  revokeAllSessions(customerId: number, nowMs: number): Promise<number>;
+}

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { customerCanSignIn } from './customers.js';
-import type { Clock, Customer, Log, Session, SessionStore, Store } from './ports.js';
+import type { Clock, Customer, Events, Log, Session, SessionStore, Store } from './ports.js';
 import type { RefreshTokens } from './refresh-tokens.js';
 import type { Tokens } from './tokens.js';
 
@@ -21,6 +21,8 @@ export interface SessionDeps {
   refreshTokens: RefreshTokens;
   clock: Clock;
   log: Log;
+  /** Counts rotations, reuses and refused tokens (metrics; a reuse is also a warn-level security event). */
+  events: Pick<Events, 'refresh'>;
   settings: SessionSettings;
 }
 
@@ -56,7 +58,7 @@ const ENDED_SESSION_RETENTION_MS = 24 * 60 * 60 * 1000;
 const MAX_USER_AGENT_LENGTH = 512;
 
 export function createSessionService(deps: SessionDeps) {
-  const { store, customers, tokens, refreshTokens, clock, log, settings } = deps;
+  const { store, customers, tokens, refreshTokens, clock, events, settings } = deps;
   const refreshTtlMs = settings.refreshTtlSeconds * 1000;
   const graceMs = settings.reuseGraceSeconds * 1000;
 
@@ -92,13 +94,18 @@ export function createSessionService(deps: SessionDeps) {
     return issue(customer, sessionId, refreshToken, expiresAtMs, nowMs);
   }
 
+  function invalidToken(): AppError {
+    events.refresh('invalid');
+    return new AppError('REFRESH_TOKEN_INVALID');
+  }
+
   /** Exchanges a refresh token for a new access token and its successor, spending it. */
   async function refresh(refreshToken: string): Promise<SignedIn> {
     const nowMs = clock.now();
     const stored = await store.findRefreshToken(refreshTokens.hash(refreshToken));
-    if (stored === undefined || stored.expiresAtMs <= nowMs || stored.sessionRevokedAtMs !== null) throw new AppError('REFRESH_TOKEN_INVALID');
+    if (stored === undefined || stored.expiresAtMs <= nowMs || stored.sessionRevokedAtMs !== null) throw invalidToken();
     const customer = await customers.findCustomerById(stored.customerId);
-    if (customer === undefined) throw new AppError('REFRESH_TOKEN_INVALID');
+    if (customer === undefined) throw invalidToken();
     if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
 
     const successor = refreshTokens.successorOf(refreshToken);
@@ -111,6 +118,7 @@ export function createSessionService(deps: SessionDeps) {
       // Of parallel refreshes of one token exactly one wins this conditional update.
       if (await store.spendRefreshToken(stored.tokenHash, nowMs)) {
         await store.touchSession(stored.sessionId, nowMs, expiresAtMs);
+        events.refresh('success', { customerId: customer.id });
         return issue(customer, stored.sessionId, successor, expiresAtMs, nowMs);
       }
       spentAtMs = nowMs; // a parallel refresh spent it a moment ago
@@ -121,11 +129,12 @@ export function createSessionService(deps: SessionDeps) {
     if (nowMs - spentAtMs < graceMs) {
       const next = await store.findRefreshToken(successorHash);
       if (next !== undefined && next.spentAtMs === null && next.sessionRevokedAtMs === null && next.expiresAtMs > nowMs) {
+        events.refresh('success', { customerId: customer.id });
         return issue(customer, stored.sessionId, successor, next.expiresAtMs, nowMs);
       }
     }
     await store.revokeSession(stored.sessionId, stored.customerId, nowMs);
-    log.warn({ event: 'refresh_token_reused', customerId: stored.customerId, sessionId: stored.sessionId }, 'refresh token reused: session revoked');
+    events.refresh('reuse', { customerId: stored.customerId, sessionId: stored.sessionId });
     throw new AppError('REFRESH_TOKEN_REUSED');
   }
 

@@ -5,8 +5,17 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { AppError, ERRORS, type ErrorCode } from '../errors.js';
 
+/** The catalogue code each refused request was answered with, for metrics and the security log. */
+const refusals = new WeakMap<FastifyRequest, ErrorCode>();
+
+/** The code a request was refused with (undefined when it succeeded or failed with a 500). */
+export function refusalOf(request: FastifyRequest): ErrorCode | undefined {
+  return refusals.get(request);
+}
+
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string = ERRORS[code].message): FastifyReply {
   const status = ERRORS[code].status;
+  if (status !== 500) refusals.set(reply.request, code);
   const body: Record<string, unknown> = { success: false, message, code };
   if (status >= 500) body.request_id = reply.request.id;
   return reply.code(status).send(body);

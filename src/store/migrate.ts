@@ -8,6 +8,18 @@ import * as sessions from './migrations/003-sessions.js';
  * PostgreSQL advisory lock (SQLite: its write lock), and Kysely applies it in one transaction.
  */
 export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]> {
+  const { error, results } = await handle.withMigrationLock(async () => (await migrator(handle)).migrateToLatest());
+  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+/** The migrations this build has that the database has not applied (readiness: none may be left). */
+export async function pendingMigrations(handle: DatabaseHandle): Promise<string[]> {
+  const migrations = await (await migrator(handle)).getMigrations();
+  return migrations.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
+async function migrator(handle: DatabaseHandle): Promise<Migrator> {
   const provider: MigrationProvider = {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
@@ -16,14 +28,10 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
       };
     },
   };
-  const { error, results } = await handle.withMigrationLock(async () => {
-    // Kysely looks for its bookkeeping tables in every schema unless told which one: name the
-    // schema we run in, or another schema's tables (another app's, a test's) would be taken for ours.
-    const migrationTableSchema = handle.dialect === 'postgres' ? await currentSchema(handle) : undefined;
-    return new Migrator({ db: handle.db, provider, migrationTableSchema }).migrateToLatest();
-  });
-  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+  // Kysely looks for its bookkeeping tables in every schema unless told which one: name the
+  // schema we run in, or another schema's tables (another app's, a test's) would be taken for ours.
+  const migrationTableSchema = handle.dialect === 'postgres' ? await currentSchema(handle) : undefined;
+  return new Migrator({ db: handle.db, provider, migrationTableSchema });
 }
 
 async function currentSchema(handle: DatabaseHandle): Promise<string> {

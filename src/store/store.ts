@@ -236,7 +236,7 @@ export function createStore(handle: DatabaseHandle): Store {
   };
 }
 
-function toCustomer(row: Selectable<CustomersTable>): Customer {
+export function toCustomer(row: Selectable<CustomersTable>): Customer {
   return {
     id: Number(row.id),
     username: row.username,

@@ -1,5 +1,6 @@
-// No code and no token ever reaches the log (the harness captures every line at debug level),
-// whatever path the request took: success, wrong code, failed delivery, bad token.
+// No code, no token and no full identifier ever reaches the log (the harness captures every line,
+// here at LOG_LEVEL=trace with requests at info), whatever path the request took: success, wrong
+// code, failed delivery, bad token. Every request line carries its id; security events are named.
 import { describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { extractCode } from '../support/fake-inbox.js';
@@ -27,26 +28,35 @@ function standalone(code: string): RegExp {
 }
 
 describe.each(backendsUnderTest())('%s', (backend) => {
-  const service = serviceForBlock({ backend });
+  const service = serviceForBlock({ backend, env: { LOG_LEVEL: 'trace', REQUEST_LOG_LEVEL: 'info' } });
 
   describe('the log', () => {
-    it('holds no code and no token after full flows of both families, wrong codes, failed deliveries and bad tokens', async () => {
+    it('holds no code, no token and no full phone or email after full flows of both families, wrong codes, failed deliveries and bad tokens', async () => {
       const secrets: string[] = [];
+      const identifiers: string[] = [];
+      const used = <T extends { e164: string; national: string }>(phone: T): T => {
+        identifiers.push(phone.e164, phone.national);
+        return phone;
+      };
+      const usedEmail = (email: string): string => {
+        identifiers.push(email);
+        return email;
+      };
       const sentCodes = () => [
         ...service.twilio.messages.map((message) => extractCode(message.body)),
         ...service.smtp.messages.map((message) => extractCode(message.text)),
       ];
 
       // Registration and login by phone and by email (login-api-v2).
-      const phoneAccount = await registerPhone(service, newPhone(), { name: 'Log Test', email: newEmail() });
-      const emailAccount = await registerEmail(service);
+      const phoneAccount = await registerPhone(service, used(newPhone()), { name: 'Log Test', email: usedEmail(newEmail()) });
+      const emailAccount = await registerEmail(service, usedEmail(newEmail()));
       service.clock.advance(COOLDOWN_MS);
       const phoneLogin = await loginPhone(service, phoneAccount.phone);
       const emailLogin = await loginEmail(service, emailAccount.email);
       secrets.push(phoneAccount.token, emailAccount.token, phoneLogin.token, emailLogin.token);
 
       // SAL-27, with wrong codes on the way.
-      const phone = newPhone();
+      const phone = used(newPhone());
       expectStatus(await service.post(SAL27.registerRequest, { phone: phone.national, country_code: '+91' }), 200);
       const code = smsCode(service, phone.e164);
       for (let attempt = 1; attempt <= 2; attempt++) {
@@ -59,7 +69,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       secrets.push(registered.body.data.access_token);
 
       // A code used up by attempts, and a cooldown refusal.
-      const exhausted = newPhone();
+      const exhausted = used(newPhone());
       expectStatus(await service.post(V2.register, { type: 'phone', identifier: exhausted.e164 }), 200);
       const exhaustedCode = smsCode(service, exhausted.e164);
       for (let attempt = 1; attempt <= 6; attempt++) {
@@ -70,12 +80,12 @@ describe.each(backendsUnderTest())('%s', (backend) => {
 
       // Failed deliveries of both kinds.
       service.twilio.setMode('client-error');
-      expectError(await service.post(V2.register, { type: 'phone', identifier: newPhone().e164 }), 503, 'DELIVERY_FAILED');
+      expectError(await service.post(V2.register, { type: 'phone', identifier: used(newPhone()).e164 }), 503, 'DELIVERY_FAILED');
       service.twilio.setMode('server-error');
-      expectError(await service.post(V2.register, { type: 'phone', identifier: newPhone().e164 }), 503, 'DELIVERY_FAILED');
+      expectError(await service.post(V2.register, { type: 'phone', identifier: used(newPhone()).e164 }), 503, 'DELIVERY_FAILED');
       service.twilio.setMode('ok');
       service.smtp.setMode('reject');
-      expectError(await service.post(V2.register, { type: 'email', identifier: newEmail() }), 503, 'DELIVERY_FAILED');
+      expectError(await service.post(V2.register, { type: 'email', identifier: usedEmail(newEmail()) }), 503, 'DELIVERY_FAILED');
       service.smtp.setMode('ok');
 
       // Tokens at /me, good and tampered.
@@ -112,6 +122,12 @@ describe.each(backendsUnderTest())('%s', (backend) => {
           expect(logs, "a token's signature is in the log").not.toContain(secret.split('.')[2]);
         }
       }
+      for (const identifier of identifiers) expect(logs, `${identifier} is in the log`).not.toContain(identifier);
+      // Every line of a request carries its id; security events carry a stable name.
+      const lines = service.logs().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (const line of lines.filter((l) => l.statusCode !== undefined || l.event !== undefined)) expect(line.reqId, JSON.stringify(line)).toEqual(expect.any(String));
+      const events = new Set(lines.map((line) => line.event).filter((event) => event !== undefined));
+      for (const event of ['sign_in_succeeded', 'registration_succeeded', 'sign_in_failed', 'attempts_exceeded', 'limit_tripped']) expect(events).toContain(event);
       // Neither the message texts nor the Authorization header are logged.
       expect(logs).not.toMatch(/Your (login|verification|registration) code is/);
       expect(logs).not.toMatch(/Bearer /);

@@ -49,7 +49,7 @@ describe.runIf(postgresUrl() !== null)('PostgreSQL connections killed while requ
     // Recovered by itself: the same code still verifies (nothing was consumed by the failed tries).
     const verified = await service.post(VERIFY, { phone, otp });
     expect(verified.status, JSON.stringify(verified.body)).toBe(201);
-    expect((await service.get('/health')).status).toBe(200);
+    expect((await service.get('/ready')).status).toBe(200);
   });
 
   it('loses no acknowledged registration while connections are killed again and again', async () => {
@@ -84,7 +84,7 @@ describe.runIf(postgresUrl() !== null)('PostgreSQL connections killed while requ
     );
     const phones = new Set(stored.rows.map((row: { phone_e164: string }) => row.phone_e164));
     for (const phone of acknowledged) expect(phones.has(phone), phone).toBe(true);
-    expect((await service.get('/health')).status).toBe(200);
+    expect((await service.get('/ready')).status).toBe(200);
   });
 });
 
@@ -140,14 +140,15 @@ describe.runIf(postgresUrl() !== null && redisUrl() !== null)('Redis going away'
     expect(during.body).toMatchObject({ success: false, code: 'SERVICE_UNAVAILABLE' });
     const fresh = await service.post(REGISTER, { phone: '+919400000002' });
     expect(fresh.status).toBe(503);
-    expect((await service.get('/health')).status).toBe(503);
+    expect((await service.get('/ready')).status).toBe(503);
+    expect((await service.get('/ready')).body.failed).toEqual(['redis']);
     expect(service.logs()).toMatch(/Redis unavailable: OTP requests and verifies answer 503/);
 
     redis = await startRedis(port);
     let recovered = 0;
     for (let i = 0; i < 50 && recovered === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      if ((await service.get('/health')).status === 200) recovered = 1;
+      if ((await service.get('/ready')).status === 200) recovered = 1;
     }
     expect(recovered).toBe(1);
     expect((await service.post(REGISTER, { phone: '+919400000003' })).status).toBe(200);

@@ -35,13 +35,16 @@ describe.each(databaseBackends)('npm run migrate on %s', (backend) => {
 });
 
 describe('a PostgreSQL that cannot be reached', () => {
-  it('answers /health 503 and requests 503 SERVICE_UNAVAILABLE, and keeps running', async () => {
+  it('answers /ready 503 naming the database (and /health 200: the process lives), requests 503 SERVICE_UNAVAILABLE, and keeps running', async () => {
     const url = `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`;
     const service = await spawnService({ DATABASE_URL: url, JWT_SECRET: TEST_JWT_SECRET, MIGRATE_ON_START: 'false' });
     try {
-      const health = await fetch(`${service.url}/health`);
-      expect(health.status).toBe(503);
-      expect(await health.json()).toEqual({ status: 'unavailable', database: 'unavailable' });
+      const ready = await fetch(`${service.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'unavailable', database: 'unavailable', migrations: 'unavailable', failed: ['database', 'migrations'] });
+      const live = await fetch(`${service.url}/health`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ status: 'ok' });
       const asked = await postJson(`${service.url}/api/v1/auth/register`, { type: 'email', identifier: 'down@example.com' });
       expect(asked.status).toBe(503);
       expect(asked.body).toMatchObject({ success: false, code: 'SERVICE_UNAVAILABLE', request_id: expect.any(String) });

@@ -9,9 +9,10 @@ import type { Purpose } from '../../domain/ports.js';
 import type { ProfileInput } from '../../domain/profiles.js';
 import type { CaptchaGuard } from '../captcha.js';
 import { codeSentJson, signedInJson } from '../present.js';
+import { documented } from '../route-docs.js';
 import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type RegisterVerifyBody, type Schemas } from '../schemas.js';
 
-const SIGNED_IN_STATUS: Record<Purpose, number> = { login: 200, register: 201 };
+const SIGNED_IN_STATUS: Record<Purpose, 200 | 201> = { login: 200, register: 201 };
 
 export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeService, schemas: Schemas, captcha?: CaptchaGuard): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -32,7 +33,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     ['/api/v1/auth/resend-login-otp', 'login', true],
   ] as const) {
     const body = purpose === 'register' ? schemas.RegisterBody : schemas.RequestBody;
-    app.post(path, { schema: { body, response: sentResponse }, ...sending }, async (request) => {
+    app.post(path, { schema: documented(path, { body, response: sentResponse }), ...sending }, async (request) => {
       const sent = await auth.requestCode({
         purpose,
         channel: request.body.type,
@@ -51,7 +52,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     ['/api/v1/auth/verify-login-otp', 'login'],
   ] as const) {
     const body = purpose === 'register' ? schemas.RegisterVerifyBody : schemas.VerifyBody;
-    app.post(path, { schema: { body, response: signedInResponse } }, async (request, reply) => {
+    app.post(path, { schema: documented(path, { body, response: signedInResponse }) }, async (request, reply) => {
       const signedIn = await auth.verifyCode({
         purpose,
         channel: request.body.type,
@@ -70,7 +71,8 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
   // SAL-27: {phone, country_code?}; asking again is the resend.
   for (const purpose of ['register', 'login'] as const) {
     const body = purpose === 'register' ? schemas.PhoneRegisterBody : schemas.PhoneRequestBody;
-    app.post(`/api/v1/auth/customer/${purpose}/request-otp`, { schema: { body, response: sentResponse }, ...sending }, async (request) => {
+    const requestPath = `/api/v1/auth/customer/${purpose}/request-otp`;
+    app.post(requestPath, { schema: documented(requestPath, { body, response: sentResponse }), ...sending }, async (request) => {
       const sent = await auth.requestCode({
         purpose,
         channel: 'phone',
@@ -83,9 +85,10 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     });
 
     const verifyBody = purpose === 'register' ? schemas.PhoneRegisterVerifyBody : schemas.PhoneVerifyBody;
+    const verifyPath = `/api/v1/auth/customer/${purpose}/verify-otp`;
     app.post(
-      `/api/v1/auth/customer/${purpose}/verify-otp`,
-      { schema: { body: verifyBody, response: signedInResponse } },
+      verifyPath,
+      { schema: documented(verifyPath, { body: verifyBody, response: signedInResponse }) },
       async (request, reply) => {
         const signedIn = await auth.verifyCode({
           purpose,

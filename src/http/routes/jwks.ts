@@ -9,7 +9,8 @@ const CACHE_SECONDS = 300;
 
 export function registerJwksRoute(app: FastifyInstance, jwks: { keys: PublicJwk[] }): void {
   const body = JSON.stringify(jwks);
-  app.get('/.well-known/jwks.json', async (_request, reply) =>
+  const schema = { tags: ['session'], summary: 'The public keys that verify access tokens (JWKS, RFC 7517); empty with HS256' };
+  app.get('/.well-known/jwks.json', { schema }, async (_request, reply) =>
     reply.header('cache-control', `public, max-age=${CACHE_SECONDS}`).type('application/jwk-set+json').send(body),
   );
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SessionService } from '../../domain/sessions.js';
 import { AppError } from '../../errors.js';
 import { customerJson, refreshedJson, sessionsJson } from '../present.js';
+import { documented } from '../route-docs.js';
 import {
   LogoutBody,
   LogoutEnvelope,
@@ -30,19 +31,19 @@ function bearerToken(request: FastifyRequest): string {
 export function registerSessionRoutes(parent: FastifyInstance, sessions: SessionService): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get('/api/v1/auth/me', { schema: { response: { 200: MeEnvelope, ...errorResponses } } }, async (request) => {
+  app.get('/api/v1/auth/me', { schema: documented('/api/v1/auth/me', { response: { 200: MeEnvelope, ...errorResponses } }) }, async (request) => {
     const { customer } = await sessions.authenticate(bearerToken(request));
     return { success: true as const, message: 'Customer profile', data: { customer: customerJson(customer) } };
   });
 
-  app.post('/api/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: SignedInEnvelope, ...errorResponses } } }, async (request) =>
+  app.post('/api/v1/auth/refresh', { schema: documented('/api/v1/auth/refresh', { body: RefreshBody, response: { 200: SignedInEnvelope, ...errorResponses } }) }, async (request) =>
     refreshedJson(await sessions.refresh(request.body.refresh_token)),
   );
 
   app.post(
     '/api/v1/auth/logout',
     {
-      schema: { body: LogoutBody, response: { 200: LogoutEnvelope, ...errorResponses } },
+      schema: documented('/api/v1/auth/logout', { body: LogoutBody, response: { 200: LogoutEnvelope, ...errorResponses } }),
       // The body is optional: a bare POST with only the bearer token ends the current session.
       preValidation: async (request) => {
         request.body ??= {};
@@ -54,14 +55,14 @@ export function registerSessionRoutes(parent: FastifyInstance, sessions: Session
     },
   );
 
-  app.get('/api/v1/auth/sessions', { schema: { response: { 200: SessionsEnvelope, ...errorResponses } } }, async (request) => {
+  app.get('/api/v1/auth/sessions', { schema: documented('/api/v1/auth/sessions', { response: { 200: SessionsEnvelope, ...errorResponses } }) }, async (request) => {
     const { sessions: live, currentId } = await sessions.list(bearerToken(request));
     return sessionsJson(live, currentId);
   });
 
   app.delete(
     '/api/v1/auth/sessions/:id',
-    { schema: { params: SessionParams, response: { 200: SessionEndedEnvelope, ...errorResponses } } },
+    { schema: documented('/api/v1/auth/sessions/:id', { params: SessionParams, response: { 200: SessionEndedEnvelope, ...errorResponses } }) },
     async (request) => {
       await sessions.end(bearerToken(request), request.params.id);
       return { success: true as const, message: 'Session ended', data: { id: request.params.id } };

@@ -1,0 +1,108 @@
+// The one logger: pino JSON (pino-pretty in development), secrets redacted, identifiers masked.
+// Redaction removes fields by name (codes, tokens, headers, provider credentials); masking rewrites
+// any phone number or email address found in a string value, wherever a line put it (a provider's
+// error message quoting the number included).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pino, { stdSerializers, type DestinationStream, type Logger } from 'pino';
+import type { Log } from '../domain/ports.js';
+
+export type LogFormat = 'json' | 'pretty';
+
+/** Field names whose values never reach a log, at the top level and one level down. */
+const SECRET_FIELDS = [
+  'otp',
+  'token',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'authToken',
+  'auth_token',
+  'password',
+  'pass',
+  'secret',
+  'smtpUrl',
+  'webhookSecret',
+];
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
+];
+
+const PHONE = /\+\d{7,15}\b/g;
+const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
+
+/** "+919876543210" -> "+91******3210", "john@example.com" -> "j***@example.com". */
+export function maskIdentifiers(text: string): string {
+  if (!text.includes('+') && !text.includes('@')) return text;
+  return text
+    .replace(PHONE, (phone) => `${phone.slice(0, 3)}${'*'.repeat(Math.max(phone.length - 7, 2))}${phone.slice(-4)}`)
+    .replace(EMAIL, (_match, first: string, domain: string) => `${first}***@${domain}`);
+}
+
+function maskValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return maskIdentifiers(value);
+  if (depth === 0 || value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((item) => maskValue(item, depth - 1));
+  const masked: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) masked[key] = maskValue(item, depth - 1);
+  return masked;
+}
+
+/** pino's error serializer, with identifiers masked in the message and stack. */
+function maskedError(error: Error) {
+  const serialized = stdSerializers.err(error);
+  return maskValue(serialized, 3);
+}
+
+export interface LoggerOptions {
+  logLevel: pino.LevelWithSilent;
+  logFormat: LogFormat;
+}
+
+export function createLogger(options: LoggerOptions, stream?: DestinationStream): Logger {
+  const settings: pino.LoggerOptions = {
+    level: options.logLevel,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: maskedError },
+    formatters: { log: (object) => maskValue(object, 3) as Record<string, unknown> },
+  };
+  // A caller's own stream (the tests) always gets JSON, so it can be searched line by line.
+  if (options.logFormat === 'pretty' && stream === undefined) {
+    return pino({ ...settings, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+  }
+  return pino(settings, stream ?? process.stdout);
+}
+
+/**
+ * The request a line belongs to. The domain logs through `log`, which writes with the current
+ * request's logger (its request id bound) and with the root logger outside a request.
+ */
+export function createRequestContext(root: Log) {
+  const storage = new AsyncLocalStorage<Log>();
+  const current = () => storage.getStore() ?? root;
+  const log: Log = {
+    info: (object, message) => current().info(object, message),
+    warn: (object, message) => current().warn(object, message),
+    error: (object, message) => current().error(object, message),
+  };
+  return {
+    log,
+    /** Runs the rest of a request (hooks, handler) with `logger` as the current one. */
+    run: (logger: Log, next: () => void) => storage.run(logger, next),
+  };
+}
+
+export type RequestContext = ReturnType<typeof createRequestContext>;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** An incoming X-Request-Id is kept only when it looks like an id; otherwise a fresh one is made. */
+export function requestIdFrom(header: string | string[] | undefined, fresh: () => string): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : fresh();
+}
