@@ -23,6 +23,13 @@ export interface AppDeps {
   };
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** 'own': the route counts the client address itself (or not at all), so IP_REQUEST_LIMIT skips it. */
+    addressLimit?: 'own';
+  }
+}
+
 type Level = AppDeps['http']['requestLogLevel'];
 
 /** One line per request, at a level production chooses; nothing at all when that level is off. */
@@ -53,6 +60,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   registerErrorHandling(app, deps.isUnavailable);
+  // IP_REQUEST_LIMIT: every route that does not count its client address itself (code requests
+  // and verifies do, in the domain, with their own limits; /health is for the load balancer).
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.addressLimit !== 'own') await deps.auth.limitRequest(request.ip);
+  });
   registerHealthRoutes(app, deps.health);
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength));
   registerSessionRoutes(app, deps.auth);

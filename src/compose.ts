@@ -43,6 +43,9 @@ export function createLogger(config: Pick<Config, 'logLevel'>, stream?: Destinat
 export async function composeApp(config: Config & { jwtSecret: string }, options: ComposeOptions = {}): Promise<Composed> {
   const logger = createLogger(config, options.logStream);
   const clock = options.clock ?? systemClock;
+  if (config.testIdentifiers.size > 0 && config.production) {
+    logger.warn({ count: config.testIdentifiers.size }, 'TEST_OTP_NUMBERS is on in production (ALLOW_TEST_OTP_IN_PRODUCTION): these identifiers sign in with fixed codes');
+  }
   if (config.appDebug && config.production) {
     logger.warn('APP_DEBUG is on in production: a code whose delivery fails is returned in the API answer');
   }
@@ -68,9 +71,9 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
       otpLength: config.otpLength,
       otpTtlSeconds: config.otpTtlSeconds,
       otpMaxAttempts: config.otpMaxAttempts,
-      resendCooldownSeconds: config.otpResendCooldownSeconds,
-      ipMax: config.rateLimitIpMax,
-      ipWindowSeconds: config.rateLimitIpWindowSeconds,
+      limits: { ...config.limits, resendCooldownSeconds: config.otpResendCooldownSeconds },
+      testIdentifiers: config.testIdentifiers,
+      enumerationProtection: config.enumerationProtection,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
       appDebug: config.appDebug,
       defaultCountry: config.defaultCountry,

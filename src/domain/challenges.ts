@@ -1,7 +1,9 @@
 // The story of the product: ask for a code, receive it, prove it, get a token.
 // Free of HTTP and SQL: everything outside comes in through ports.ts.
-import { AppError, tooSoon } from '../errors.js';
-import { customerCanSignIn } from './customers.js';
+import { AppError } from '../errors.js';
+import { createCodeDelivery } from './code-delivery.js';
+import { accountRefusal, customerCanSignIn } from './customers.js';
+import { createEnumerationProtection } from './enumeration.js';
 import { nationalCandidates, normaliseEmail, parsePhone } from './identifiers.js';
 import { generateCode, type CodeHasher } from './otp.js';
 import type {
@@ -17,6 +19,8 @@ import type {
   Senders,
   Store,
 } from './ports.js';
+import { createLimits, type LimitSettings } from './limits.js';
+import type { TestIdentifiers } from './test-identifiers.js';
 import type { Tokens } from './tokens.js';
 import { otpMessage } from '../delivery/messages.js';
 
@@ -24,11 +28,10 @@ export interface ChallengeSettings {
   otpLength: number;
   otpTtlSeconds: number;
   otpMaxAttempts: number;
-  /** 0 turns the resend cooldown off. */
-  resendCooldownSeconds: number;
-  /** Requests per client address per window, for requests and verifies each; 0 turns it off. */
-  ipMax: number;
-  ipWindowSeconds: number;
+  /** Every abuse limit, the resend cooldown among them (limits.ts). */
+  limits: LimitSettings;
+  testIdentifiers: TestIdentifiers;
+  enumerationProtection: boolean;
   deliveryTimeoutMs: number;
   /** The spec's development mode: a code whose delivery failed is returned in the answer. */
   appDebug: boolean;
@@ -95,12 +98,10 @@ interface Target {
 export function createChallengeService(deps: ChallengeDeps) {
   const { store, limiter, senders, clock, hasher, tokens, log, settings } = deps;
   const ttlMs = settings.otpTtlSeconds * 1000;
-
-  async function limitClient(action: 'request' | 'verify', clientAddress: string): Promise<void> {
-    if (settings.ipMax === 0) return;
-    const decision = await limiter.hit(`ip:${action}:${clientAddress}`, settings.ipMax, settings.ipWindowSeconds * 1000, clock.now());
-    if (!decision.allowed) throw tooSoon('RATE_LIMITED', decision.retryAfterMs);
-  }
+  const limits = createLimits({ limiter, clock, log, settings: settings.limits });
+  const enumeration = createEnumerationProtection(settings.enumerationProtection);
+  const { deliveryTimeoutMs } = settings;
+  const delivery = createCodeDelivery({ senders, limits, log, deliveryTimeoutMs, background: enumeration.enabled });
 
   function resolveTarget(input: IdentifierInput): Target {
     if (input.channel === 'email') return { channel: 'email', identifier: normaliseEmail(input.identifier), phone: null };
@@ -127,27 +128,16 @@ export function createChallengeService(deps: ChallengeDeps) {
   }
 
   async function requestCode(request: CodeRequest): Promise<CodeSent> {
-    await limitClient('request', request.clientAddress);
     const target = resolveTarget(request);
     const profile = resolveProfile(target.channel, request.countryCode, request.profile);
+    const refusal = await accountRefusal(store, { ...request, ...target, profile, checkUsername: !enumeration.enabled });
+    const fixedCode = settings.testIdentifiers.get(target.identifier);
+    const addressOnly = refusal !== undefined && !enumeration.enabled;
+    // One round trip: address, lock, cooldown, send caps, SMS budgets; of parallel requests exactly one passes a cooldown.
+    const taken = await limits.beforeSend({ ...request, target: sendTarget(target), addressOnly, exempt: fixedCode !== undefined });
+    const silent = enumeration.decoy(refusal) || fixedCode !== undefined;
 
-    const existing = await store.findCustomerByIdentifier(target.channel, target.identifier);
-    if (request.purpose === 'register') {
-      if (existing !== undefined) throw new AppError('ALREADY_REGISTERED');
-      if (profile.username !== null && (await store.isUsernameTaken(profile.username))) throw new AppError('USERNAME_TAKEN');
-    } else {
-      if (existing === undefined) throw new AppError('ACCOUNT_NOT_FOUND');
-      if (!customerCanSignIn(existing)) throw new AppError('ACCOUNT_INACTIVE');
-    }
-
-    // Taken before the code is made, atomically: of parallel requests exactly one sends a message.
-    const cooldownKey = `cooldown:${request.purpose}:${target.identifier}`;
-    if (settings.resendCooldownSeconds > 0) {
-      const decision = await limiter.hit(cooldownKey, 1, settings.resendCooldownSeconds * 1000, clock.now());
-      if (!decision.allowed) throw tooSoon('OTP_COOLDOWN', decision.retryAfterMs);
-    }
-
-    const code = generateCode(settings.otpLength);
+    const code = fixedCode ?? generateCode(settings.otpLength);
     const challenge = {
       identifier: target.identifier,
       channel: target.channel,
@@ -162,22 +152,13 @@ export function createChallengeService(deps: ChallengeDeps) {
       sentTo: target.phone?.national ?? target.identifier,
       expiresInMinutes: Math.ceil(settings.otpTtlSeconds / 60),
     };
-    const sender = senders[target.channel];
     const message = otpMessage({ channel: target.channel, purpose: request.purpose, code, ttlMinutes: sent.expiresInMinutes });
-    // Sent before it is stored: a resend whose delivery fails leaves the code the customer
-    // already holds working, instead of replacing it with one nobody received.
-    try {
-      await withTimeout(settings.deliveryTimeoutMs, (signal) => sender.send({ to: target.identifier, ...message }, signal));
-    } catch (error) {
-      // A failed delivery does not start the cooldown: the customer may ask again at once.
-      if (settings.resendCooldownSeconds > 0) await limiter.refund(cooldownKey, clock.now());
-      log.warn({ provider: sender.name, channel: target.channel, reason: describe(error) }, 'OTP delivery failed');
-      if (!settings.appDebug) throw new AppError('DELIVERY_FAILED', { cause: error });
-      await store.saveChallenge(challenge);
-      return { ...sent, debugOtp: code };
-    }
-    await store.saveChallenge(challenge);
-    return sent;
+    const save = () => store.saveChallenge(challenge);
+    const failure = await delivery.deliver({ target: sendTarget(target), message, silent, taken, save });
+    if (failure === undefined) return sent;
+    if (!settings.appDebug) throw new AppError('DELIVERY_FAILED', { cause: failure });
+    await save();
+    return { ...sent, debugOtp: code };
   }
 
   /**
@@ -200,13 +181,18 @@ export function createChallengeService(deps: ChallengeDeps) {
   }
 
   async function verifyCode(verification: CodeVerification): Promise<SignedIn> {
-    await limitClient('verify', verification.clientAddress);
+    return verifyChallenge(verification).catch(enumeration.conceal);
+  }
+
+  async function verifyChallenge(verification: CodeVerification): Promise<SignedIn> {
     const challenge = await findChallenge(verification, verification.purpose);
+    await limits.beforeVerify(verification.clientAddress, challenge?.identifier);
     if (challenge === undefined) throw new AppError('OTP_NOT_FOUND');
     const account = challenge.purpose === 'login' ? await accountSigningIn(challenge) : undefined;
     const nowMs = clock.now();
     await checkCode(challenge, verification.otp, nowMs);
     const customer = account === undefined ? await createAccount(challenge, nowMs) : await consumeLogin(challenge, account, nowMs);
+    await limits.afterVerified(sendTarget({ channel: challenge.channel, identifier: challenge.identifier, phone: phoneOf(challenge) }));
     const issued = await tokens.sign(customer.id, nowMs);
     return { customer, accessToken: issued.token, expiresInSeconds: issued.expiresInSeconds };
   }
@@ -225,6 +211,7 @@ export function createChallengeService(deps: ChallengeDeps) {
     if (challenge.expiresAtMs <= nowMs) throw new AppError('OTP_EXPIRED');
     if (hasher.matches(challenge.codeHash, challenge.purpose, challenge.identifier, otp)) return;
     const attempts = await store.countFailedAttempt(challenge, challenge.codeHash, max);
+    await limits.afterWrongGuess(challenge.identifier);
     // The guarded increment is the arbiter: of parallel wrong guesses at most `max` count.
     if (attempts === undefined || attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
     const left = max - attempts;
@@ -263,10 +250,14 @@ export function createChallengeService(deps: ChallengeDeps) {
     return customer;
   }
 
-  return { requestCode, verifyCode, authenticate };
+  return { requestCode, verifyCode, authenticate, limitRequest: limits.forRequest };
 }
 
 export type ChallengeService = ReturnType<typeof createChallengeService>;
+
+function sendTarget(target: Target) {
+  return { channel: target.channel, identifier: target.identifier, countryCode: target.phone?.countryCode };
+}
 
 /** The verified phone of a phone challenge; E.164 is "+" calling code and national number. */
 function phoneOf(challenge: Challenge): PhoneNumber {
@@ -274,27 +265,6 @@ function phoneOf(challenge: Challenge): PhoneNumber {
   return { e164: challenge.identifier, national: challenge.phoneNational ?? '', countryCode };
 }
 
-/**
- * Runs `work` with a signal that aborts after `timeoutMs`. Unlike AbortSignal.timeout, the timer is
- * cleared as soon as the work settles, so a busy instance does not hold one live timer (and its
- * signal) per request for the whole timeout.
- */
-async function withTimeout<T>(timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('delivery timed out', 'TimeoutError')), timeoutMs);
-  try {
-    return await work(controller.signal);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function failPhone(): never {
   throw new AppError('INVALID_PHONE', { message: 'Include the country code of the phone: country_code or a number starting with +' });
-}
-
-/** A provider failure, said without anything the message carried. */
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.name === 'TimeoutError' || error.name === 'AbortError' ? 'timed out' : error.message;
-  return 'unknown error';
 }

@@ -21,7 +21,9 @@ describe('kill -9 and restart on SQLite', () => {
       TWILIO_ACCOUNT_SID: TWILIO_SID,
       TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
       TWILIO_FROM,
-      RATE_LIMIT_IP_MAX: '0',
+      IP_SEND_LIMIT: 'off',
+      IP_VERIFY_LIMIT: 'off',
+      IP_REQUEST_LIMIT: 'off',
     };
   });
 

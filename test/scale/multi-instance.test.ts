@@ -29,7 +29,9 @@ describe.each(postgresUrl() === null ? [] : variants)('two instances on %s', (ba
       TWILIO_ACCOUNT_SID: TWILIO_SID,
       TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
       TWILIO_FROM,
-      RATE_LIMIT_IP_MAX: '0',
+      IP_SEND_LIMIT: 'off',
+      IP_VERIFY_LIMIT: 'off',
+      IP_REQUEST_LIMIT: 'off',
       ...(redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix }),
     };
     // Both start at once: the migration lock lets exactly one of them create the schema.

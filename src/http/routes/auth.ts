@@ -9,6 +9,9 @@ import type { Purpose } from '../../domain/ports.js';
 import { codeSentJson, signedInJson } from '../present.js';
 import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type Schemas } from '../schemas.js';
 
+// The domain counts these routes' client addresses (IP_SEND_LIMIT, IP_VERIFY_LIMIT).
+const OWN = { addressLimit: 'own' } as const;
+
 const SIGNED_IN_STATUS: Record<Purpose, number> = { login: 200, register: 201 };
 
 export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeService, schemas: Schemas): void {
@@ -28,7 +31,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     ['/api/v1/auth/resend-login-otp', 'login', true],
   ] as const) {
     const body = purpose === 'register' ? schemas.RegisterBody : schemas.RequestBody;
-    app.post(path, { schema: { body, response: sentResponse } }, async (request) => {
+    app.post(path, { schema: { body, response: sentResponse }, config: OWN }, async (request) => {
       const sent = await auth.requestCode({
         purpose,
         channel: request.body.type,
@@ -46,7 +49,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     ['/api/v1/auth/verify-registration-otp', 'register'],
     ['/api/v1/auth/verify-login-otp', 'login'],
   ] as const) {
-    app.post(path, { schema: { body: schemas.VerifyBody, response: signedInResponse } }, async (request, reply) => {
+    app.post(path, { schema: { body: schemas.VerifyBody, response: signedInResponse }, config: OWN }, async (request, reply) => {
       const signedIn = await auth.verifyCode({
         purpose,
         channel: request.body.type,
@@ -62,7 +65,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
   // SAL-27: {phone, country_code?}; asking again is the resend.
   for (const purpose of ['register', 'login'] as const) {
     const body = purpose === 'register' ? schemas.PhoneRegisterBody : schemas.PhoneRequestBody;
-    app.post(`/api/v1/auth/customer/${purpose}/request-otp`, { schema: { body, response: sentResponse } }, async (request) => {
+    app.post(`/api/v1/auth/customer/${purpose}/request-otp`, { schema: { body, response: sentResponse }, config: OWN }, async (request) => {
       const sent = await auth.requestCode({
         purpose,
         channel: 'phone',
@@ -76,7 +79,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
 
     app.post(
       `/api/v1/auth/customer/${purpose}/verify-otp`,
-      { schema: { body: schemas.PhoneVerifyBody, response: signedInResponse } },
+      { schema: { body: schemas.PhoneVerifyBody, response: signedInResponse }, config: OWN },
       async (request, reply) => {
         const signedIn = await auth.verifyCode({
           purpose,

@@ -15,7 +15,7 @@ function withTimeout(check: () => Promise<void>): Promise<void> {
 }
 
 export function registerHealthRoutes(app: FastifyInstance, checks: HealthChecks): void {
-  app.get('/health', async (request, reply) => {
+  app.get('/health', { config: { addressLimit: 'own' } }, async (request, reply) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
