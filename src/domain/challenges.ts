@@ -211,7 +211,7 @@ export function createChallengeService(deps: ChallengeDeps) {
     if (challenge.expiresAtMs <= nowMs) throw new AppError('OTP_EXPIRED');
     if (hasher.matches(challenge.codeHash, challenge.purpose, challenge.identifier, otp)) return;
     const attempts = await store.countFailedAttempt(challenge, challenge.codeHash, max);
-    await limits.afterWrongGuess(challenge.identifier);
+    if (attempts !== undefined) await limits.afterWrongGuess(challenge.identifier);
     // The guarded increment is the arbiter: of parallel wrong guesses at most `max` count.
     if (attempts === undefined || attempts >= max) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
     const left = max - attempts;

@@ -46,6 +46,7 @@ export interface Taken {
 const GUARD_WINDOW_MS = 3_600_000;
 const MAX_KEY_VALUE = 64;
 
+/** LOCK_NOW: the failure budget is spent; the identifier is locked and the answer is IDENTIFIER_LOCKED. */
 type Refusal = Parameters<typeof tooSoon>[0] | 'LOCK_NOW';
 
 export function createLimits(deps: { limiter: Limiter; clock: Clock; log: Log; settings: LimitSettings }) {
@@ -54,22 +55,18 @@ export function createLimits(deps: { limiter: Limiter; clock: Clock; log: Log; s
 
   const take = (key: string, rules: readonly LimitRule[] | undefined) => (rules === undefined ? [] : [{ kind: 'take' as const, key, rules }]);
   const lockRule = [{ limit: 1, windowMs: settings.lockSeconds * 1000 }];
-  // A locked identifier: the lock itself, or a spent failure budget (which then sets the lock).
   const lockChecks = (identifier: string): [LimitCheck, Refusal][] => [
     [{ kind: 'peek', key: bounded('lock', identifier), rules: lockRule }, 'IDENTIFIER_LOCKED'],
-    ...(settings.verifyFailure === undefined
-      ? []
-      : [[{ kind: 'peek', key: bounded('fail', identifier), rules: settings.verifyFailure }, 'LOCK_NOW'] as [LimitCheck, Refusal]]),
   ];
 
   /** Decides `checks`; a refusal throws its error (a spent failure budget locks the identifier first). */
-  async function decide(checks: [LimitCheck, Refusal][], identifier?: string): Promise<LimitCheck[]> {
+  async function decide(checks: [LimitCheck, Refusal][], identifier?: string): Promise<{ checks: LimitCheck[]; remaining: number }> {
     const nowMs = clock.now();
     const decision = await limiter.decide(
       checks.map(([check]) => check),
       nowMs,
     );
-    if (decision.allowed) return checks.map(([check]) => check);
+    if (decision.allowed) return { checks: checks.map(([check]) => check), remaining: decision.remaining };
     const refusal = checks[decision.refused]?.[1] ?? 'RATE_LIMITED';
     if (refusal === 'LOCK_NOW') throw await lock(identifier ?? '', nowMs);
     if (refusal === 'SMS_BUDGET_EXHAUSTED' || refusal === 'SMS_COUNTRY_THROTTLED') {
@@ -99,7 +96,7 @@ export function createLimits(deps: { limiter: Limiter; clock: Clock; log: Log; s
     }
     const taken = await decide(checks, target.identifier);
     // The per-address count stays spent even when delivery fails: only the identifier's are refunded.
-    return { checks: taken.filter((check) => check.kind === 'take' && !check.key.startsWith('ip:')) };
+    return { checks: taken.checks.filter((check) => check.kind === 'take' && !check.key.startsWith('ip:')) };
   }
 
   function sendChecks({ purpose, target }: SendRequest): [LimitCheck, Refusal][] {
@@ -148,10 +145,14 @@ export function createLimits(deps: { limiter: Limiter; clock: Clock; log: Log; s
     await decide(checks, identifier);
   }
 
-  /** A wrong code spends the identifier's failure budget, whichever code it was for. */
+  /**
+   * A wrong code spends the identifier's failure budget, whichever code it was for. The failure that
+   * spends the last of it locks the identifier; one past it (after a lock ended) locks it again.
+   */
   async function afterWrongGuess(identifier: string): Promise<void> {
     if (settings.verifyFailure === undefined) return;
-    await decide([[{ kind: 'take', key: bounded('fail', identifier), rules: settings.verifyFailure }, 'LOCK_NOW']], identifier);
+    const { remaining } = await decide([[{ kind: 'take', key: bounded('fail', identifier), rules: settings.verifyFailure }, 'LOCK_NOW']], identifier);
+    if (remaining === 0) throw await lock(identifier, clock.now());
   }
 
   /** A phone code verified: counted for the conversion guard. A success does not reset failures. */

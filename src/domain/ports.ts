@@ -127,7 +127,8 @@ export type LimitCheck =
   | { kind: 'ratio'; eventsKey: string; successesKey: string; windowMs: number; minEvents: number; minRatio: number };
 
 export type LimitDecision =
-  | { allowed: true }
+  /** `remaining`: how many more takes the tightest rule allows now (Infinity without takes). */
+  | { allowed: true; remaining: number }
   /** `refused` is the index of the first failing check; retryAfterMs is how long until it would pass. */
   | { allowed: false; refused: number; retryAfterMs: number };
 

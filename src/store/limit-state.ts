@@ -46,6 +46,7 @@ export function decideOn(
   nowMs: number,
 ): { decision: LimitDecision; writes: StateRow[] } {
   const writes = new Map<string, StateRow>();
+  let remaining = Infinity;
   for (const [index, check] of checks.entries()) {
     if (check.kind === 'ratio') {
       const sum = (key: string) => bucketKeys(key, check.windowMs, nowMs).reduce((total, b) => total + (state.get(b.key) ?? 0), 0);
@@ -61,10 +62,12 @@ export function decideOn(
       if (tat - nowMs > rule.windowMs) {
         return { decision: { allowed: false, refused: index, retryAfterMs: tat - rule.windowMs - nowMs }, writes: [] };
       }
-      if (check.kind === 'take') writes.set(key, { key, value: tat, expiresAt: tat });
+      if (check.kind !== 'take') continue;
+      writes.set(key, { key, value: tat, expiresAt: tat });
+      remaining = Math.min(remaining, Math.floor((rule.windowMs - (tat - nowMs)) / interval(rule)));
     }
   }
-  return { decision: { allowed: true }, writes: [...writes.values()] };
+  return { decision: { allowed: true, remaining }, writes: [...writes.values()] };
 }
 
 /** The rows that give back one take of each take check. */

@@ -50,7 +50,7 @@ export function createDatabaseLimiter(handle: DatabaseHandle): Limiter {
 
   return {
     async decide(checks, nowMs) {
-      if (checks.length === 0) return { allowed: true };
+      if (checks.length === 0) return { allowed: true, remaining: Infinity };
       const keys = keysOf(checks, nowMs);
       const decision = await db.transaction().execute(async (trx) => {
         const outcome = decideOn(checks, await lockedState(trx, keys), nowMs);

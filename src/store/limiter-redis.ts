@@ -12,6 +12,7 @@ const DECIDE = `
 local plan = cjson.decode(ARGV[1])
 local now = tonumber(ARGV[2])
 local pending = {}
+local remaining = -1
 local function read(key)
   local value = pending[key]
   if value == nil then value = tonumber(redis.call('GET', key)) end
@@ -32,14 +33,18 @@ for index, check in ipairs(plan) do
     for _, rule in ipairs(check.rules) do
       local tat = math.max(read(rule.key) or now, now) + rule.interval
       if tat - now > rule.window then return {0, index - 1, tat - rule.window - now} end
-      if check.kind == 'take' then pending[rule.key] = tat end
+      if check.kind == 'take' then
+        pending[rule.key] = tat
+        local left = math.floor((rule.window - (tat - now)) / rule.interval)
+        if remaining < 0 or left < remaining then remaining = left end
+      end
     end
   end
 end
 for key, tat in pairs(pending) do
   redis.call('SET', key, string.format('%d', tat), 'PX', math.max(1, tat - now))
 end
-return {1, 0, 0}
+return {1, remaining, 0}
 `;
 
 const REFUND = `
@@ -123,10 +128,11 @@ export async function createRedisLimiter(url: string, log: Log, keyPrefix = 'cus
 
   return {
     async decide(checks, nowMs) {
-      if (checks.length === 0) return { allowed: true };
+      if (checks.length === 0) return { allowed: true, remaining: Infinity };
       const plan = JSON.stringify(planOf(checks, nowMs));
-      const [allowed, refused, retryAfterMs] = await guarded(() => redis.limitDecide(0, plan, nowMs, keyPrefix));
-      return allowed === 1 ? { allowed: true } : { allowed: false, refused, retryAfterMs };
+      const [allowed, second, retryAfterMs] = await guarded(() => redis.limitDecide(0, plan, nowMs, keyPrefix));
+      if (allowed === 1) return { allowed: true, remaining: second < 0 ? Infinity : second };
+      return { allowed: false, refused: second, retryAfterMs };
     },
     async refund(checks, nowMs) {
       await guarded(() => redis.limitRefund(0, JSON.stringify(planOf(checks, nowMs)), nowMs, keyPrefix));
