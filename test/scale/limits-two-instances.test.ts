@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, postgresUrl, redisFor, type Backend, type FreshDatabase } from '../support/backends.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
-import { postJson, spawnService, type ServiceProcess } from '../support/process.js';
-import { TEST_JWT_SECRET, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from '../support/service.js';
+import { postJson, spawnService, spawnedServiceEnv, type ServiceProcess } from '../support/process.js';
+import { TWILIO_SID, TWILIO_TOKEN } from '../support/service.js';
 
 const variants: Backend[] = ['postgres', 'postgres+redis'];
 
@@ -25,13 +25,7 @@ describe.each(postgresUrl() === null ? [] : variants)('limits across two instanc
     database = await freshDatabase(backend);
     const redis = redisFor(backend);
     const env = {
-      DATABASE_URL: database.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_API_BASE_URL: twilio.url,
-      TWILIO_ACCOUNT_SID: TWILIO_SID,
-      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
-      TWILIO_FROM,
+      ...spawnedServiceEnv(database.url, twilio.url),
       // Each test comes from its own forwarded address, so the address limit of one does not touch another.
       TRUST_PROXY: 'true',
       IP_SEND_LIMIT: '8/1h',
