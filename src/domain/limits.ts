@@ -131,12 +131,19 @@ export function createLimits(deps: { limiter: Limiter; clock: Clock; log: Log; s
     await limiter.refund(taken.checks, clock.now());
   }
 
-  /** A code reached a phone: counted for the conversion guard. */
-  async function afterSent(target: SendTarget): Promise<void> {
-    if (guardOn && target.channel === 'phone' && target.countryCode !== undefined) {
-      await limiter.count(`guard:sent:${target.countryCode}`, GUARD_WINDOW_MS, clock.now());
-    }
+  /**
+   * Counts for the conversion guard. Best effort: the code is already sent (or consumed), so a
+   * store that fails here is logged rather than turning a done deed into an error answer.
+   */
+  async function countForGuard(kind: 'sent' | 'ok', target: SendTarget): Promise<void> {
+    if (!guardOn || target.channel !== 'phone' || target.countryCode === undefined) return;
+    await limiter
+      .count(`guard:${kind}:${target.countryCode}`, GUARD_WINDOW_MS, clock.now())
+      .catch((error: unknown) => log.warn({ countryCode: target.countryCode, reason: String(error) }, 'conversion guard count failed'));
   }
+
+  /** A code reached a phone: counted for the conversion guard. */
+  const afterSent = (target: SendTarget) => countForGuard('sent', target);
 
   /** The checks before a code is compared: per-address verifies and the identifier's lock. */
   async function beforeVerify(clientAddress: string, identifier: string | undefined): Promise<void> {
@@ -156,11 +163,7 @@ export function createLimits(deps: { limiter: Limiter; clock: Clock; log: Log; s
   }
 
   /** A phone code verified: counted for the conversion guard. A success does not reset failures. */
-  async function afterVerified(target: SendTarget): Promise<void> {
-    if (guardOn && target.channel === 'phone' && target.countryCode !== undefined) {
-      await limiter.count(`guard:ok:${target.countryCode}`, GUARD_WINDOW_MS, clock.now());
-    }
-  }
+  const afterVerified = (target: SendTarget) => countForGuard('ok', target);
 
   return { forRequest, beforeSend, refund, afterSent, beforeVerify, afterWrongGuess, afterVerified };
 }
