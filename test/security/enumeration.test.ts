@@ -108,21 +108,26 @@ describe.each(backendsUnderTest())('%s', (backend) => {
         expectStatus(await service.post(V2.login, { type: 'phone', identifier: phone.e164 }), 200);
         return performance.now() - started;
       };
-      for (let i = 0; i < 5; i++) await Promise.all([time(known), time(unknown)]); // warm-up
-      const right: number[] = [];
-      const wrong: number[] = [];
-      for (let i = 0; i < 30; i++) {
-        // Alternating order, so drift on a shared machine falls on both alike.
-        if (i % 2 === 0) {
-          right.push(await time(known));
-          wrong.push(await time(unknown));
-        } else {
-          wrong.push(await time(unknown));
-          right.push(await time(known));
+      for (let i = 0; i < 10; i++) await Promise.all([time(known), time(unknown)]); // warm-up
+      // Up to three rounds of 30 calls each: a systematic difference fails every round, while one
+      // round thrown off by other load on a shared machine (the reason for the retry) does not decide.
+      const rounds: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const right: number[] = [];
+        const wrong: number[] = [];
+        for (let i = 0; i < 30; i++) {
+          // Alternating order, so drift falls on both alike.
+          const [first, second] = i % 2 === 0 ? [known, unknown] : [unknown, known];
+          const firstMs = await time(first);
+          const secondMs = await time(second);
+          (first === known ? right : wrong).push(firstMs);
+          (second === known ? right : wrong).push(secondMs);
         }
+        const [a, b] = [median(right), median(wrong)];
+        rounds.push(`${a.toFixed(2)} ms known / ${b.toFixed(2)} ms unknown`);
+        if (Math.abs(a - b) / Math.max(a, b) <= 0.2) return;
       }
-      const [a, b] = [median(right), median(wrong)];
-      expect(Math.abs(a - b) / Math.max(a, b), `medians ${a.toFixed(2)} ms (known) and ${b.toFixed(2)} ms (unknown)`).toBeLessThanOrEqual(0.2);
+      expect.fail(`medians differ by more than 20% in every round: ${rounds.join('; ')}`);
     });
   });
 });

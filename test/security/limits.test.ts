@@ -49,7 +49,9 @@ describe.each(backendsUnderTest())('%s', (backend) => {
 
     it('limits every other route by IP_REQUEST_LIMIT (unknown paths too), but never /health', async () => {
       const answers = await inParallel(5, (i) => (i % 2 === 0 ? service.get(ME) : service.get('/no-such-route')));
-      expect(statuses(answers)).toEqual({ 401: 2, 404: 1, 429: 2 });
+      const counts = statuses(answers);
+      expect(counts[429]).toBe(2);
+      expect((counts[401] ?? 0) + (counts[404] ?? 0)).toBe(3);
       const refused = answers.find((answer) => answer.status === 429)!;
       expectError(refused, 429, 'RATE_LIMITED');
       expect(refused.headers.get('retry-after')).toBe('20');
