@@ -39,8 +39,16 @@ export function loadTestServiceEnv(options: { databaseUrl: string; twilio: FakeT
     ...twilioEnv(options.twilio),
     EMAIL_PROVIDER: 'console',
     ALLOW_CONSOLE_DELIVERY: 'true',
-    // All the load comes from one address: the per-address limit would refuse it.
-    RATE_LIMIT_IP_MAX: '0',
+    // Off because one load generator cannot pass them by design: all the load comes from one
+    // address (the per-address limits), and it sends tens of thousands of codes an hour, most never
+    // verified (the SMS budgets and the conversion guard). The cooldown, the per-identifier send
+    // caps and the failure budget stay on at their defaults.
+    IP_SEND_LIMIT: 'off',
+    IP_VERIFY_LIMIT: 'off',
+    IP_REQUEST_LIMIT: 'off',
+    SMS_BUDGET: 'off',
+    SMS_BUDGET_PER_COUNTRY: 'off',
+    SMS_GUARD_MIN_SENDS: 'off',
     LOG_LEVEL: 'warn',
     // BENCH_METRICS_ENABLED=false measures the service without Prometheus metrics (the default is on).
     METRICS_ENABLED: process.env.BENCH_METRICS_ENABLED ?? 'true',

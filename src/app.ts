@@ -56,6 +56,13 @@ export interface AppDeps {
   };
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** 'own': the route counts the client address itself (or not at all), so IP_REQUEST_LIMIT skips it. */
+    addressLimit?: 'own';
+  }
+}
+
 type Level = AppDeps['http']['requestLogLevel'];
 
 declare module 'fastify' {
@@ -145,6 +152,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (refused !== undefined) deps.events.refusal(refused, reply.statusCode);
   });
   registerErrorHandling(app, deps.isUnavailable);
+  // IP_REQUEST_LIMIT: every route that does not count its client address itself (code requests
+  // and verifies do, in the domain, with their own limits; /health is for the load balancer).
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.addressLimit !== 'own') await deps.auth.limitRequest(request.clientAddress);
+  });
   registerHealthRoutes(app, deps.health);
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), deps.captcha);
   registerSessionRoutes(app, deps.sessions);

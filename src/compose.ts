@@ -49,6 +49,9 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
   const events = fanOut(createSecurityLog(context.log), ...(metrics === undefined ? [] : [metrics.events]));
   const clock = options.clock ?? systemClock;
   for (const warning of config.warnings) logger.warn(warning);
+  if (config.testIdentifiers.size > 0 && config.production) {
+    logger.warn({ count: config.testIdentifiers.size }, 'TEST_OTP_NUMBERS is on in production (ALLOW_TEST_OTP_IN_PRODUCTION): these identifiers sign in with fixed codes');
+  }
 
   const database = await createDatabase(config.database);
   if (config.migrateOnStart) await migrateToLatest(database);
@@ -91,9 +94,9 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
       otpLength: config.otpLength,
       otpTtlSeconds: config.otpTtlSeconds,
       otpMaxAttempts: config.otpMaxAttempts,
-      resendCooldownSeconds: config.otpResendCooldownSeconds,
-      ipMax: config.rateLimitIpMax,
-      ipWindowSeconds: config.rateLimitIpWindowSeconds,
+      limits: { ...config.limits, resendCooldownSeconds: config.otpResendCooldownSeconds },
+      testIdentifiers: config.testIdentifiers,
+      enumerationProtection: config.enumerationProtection,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
       appDebug: config.appDebug,
       defaultCountry: config.defaultCountry,

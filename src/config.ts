@@ -1,3 +1,7 @@
+import { parseLimitRules } from './limit-rules.js';
+import { parseTestIdentifiers } from './domain/test-identifiers.js';
+import type { LimitRule } from './domain/ports.js';
+
 // Every environment variable the service reads, with its doc and default, in one table.
 // loadConfig() is the only place process.env is read; a bad value stops start-up naming the variable.
 // The rules that judge settings together (production safety) live in config-rules.ts.
@@ -76,6 +80,23 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
   }
   return raw;
+}
+
+/** Limit rules ("20/10m", "5/1h,10/1d", "off": see limit-rules.ts); undefined means off. */
+function rules(env: Env, name: string, fallback: string): LimitRule[] | undefined {
+  try {
+    return parseLimitRules(str(env, name) ?? fallback);
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message);
+  }
+}
+
+function ratio(env: Env, name: string, fallback: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw) || value > 1) throw new ConfigError(name, `must be a number from 0 to 1, got "${raw}"`);
+  return value;
 }
 
 export type DatabaseConfig =
@@ -234,6 +255,22 @@ function publicKeys({ text, variable }: { text: string; variable: string }): Key
   return keys;
 }
 
+function testIdentifiers(env: Env, production: boolean) {
+  const otpLength = int(env, 'OTP_LENGTH', 6, 4, 10);
+  let parsed;
+  try {
+    parsed = parseTestIdentifiers(str(env, 'TEST_OTP_NUMBERS') ?? '', otpLength);
+  } catch (error) {
+    throw new ConfigError('TEST_OTP_NUMBERS', (error as Error).message);
+  }
+  /** ALLOW_TEST_OTP_IN_PRODUCTION, default false: without it TEST_OTP_NUMBERS stops a production start. */
+  const allowInProduction = bool(env, 'ALLOW_TEST_OTP_IN_PRODUCTION', false);
+  if (parsed.size > 0 && production && !allowInProduction) {
+    throw new ConfigError('TEST_OTP_NUMBERS', 'is set in production; set ALLOW_TEST_OTP_IN_PRODUCTION=true to allow it');
+  }
+  return parsed;
+}
+
 export type EmailProvider = 'console' | 'smtp';
 
 /**
@@ -374,10 +411,32 @@ export function loadConfig(env: Env) {
     otpMaxAttempts: int(env, 'OTP_MAX_ATTEMPTS', 5, 1, 100),
     /** OTP_RESEND_COOLDOWN_SECONDS, default 60: per identifier and purpose; 0 turns it off. */
     otpResendCooldownSeconds: int(env, 'OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 24 * 3600),
-    /** RATE_LIMIT_IP_MAX, default 60: OTP requests and verifies per client address per window; 0 turns it off. */
-    rateLimitIpMax: int(env, 'RATE_LIMIT_IP_MAX', 60, 0, 1_000_000),
-    /** RATE_LIMIT_IP_WINDOW_SECONDS, default 60. */
-    rateLimitIpWindowSeconds: int(env, 'RATE_LIMIT_IP_WINDOW_SECONDS', 60, 1, 24 * 3600),
+    limits: {
+      /** IP_SEND_LIMIT, default 20/10m: code requests and resends per client address. */
+      ipSend: rules(env, 'IP_SEND_LIMIT', '20/10m'),
+      /** IP_VERIFY_LIMIT, default 60/10m: verifies per client address. */
+      ipVerify: rules(env, 'IP_VERIFY_LIMIT', '60/10m'),
+      /** IP_REQUEST_LIMIT, default 600/1m: every other request per client address (not /health). */
+      ipRequest: rules(env, 'IP_REQUEST_LIMIT', '600/1m'),
+      /** OTP_SEND_LIMIT, default 5/1h,10/1d: codes sent per identifier, across purposes and endpoint families. */
+      otpSend: rules(env, 'OTP_SEND_LIMIT', '5/1h,10/1d'),
+      /** IDENTIFIER_VERIFY_FAILURE_LIMIT, default 20/1d: wrong codes per identifier before it is locked. */
+      verifyFailure: rules(env, 'IDENTIFIER_VERIFY_FAILURE_LIMIT', '20/1d'),
+      /** IDENTIFIER_LOCK_SECONDS, default 3600: how long a locked identifier is refused. */
+      lockSeconds: int(env, 'IDENTIFIER_LOCK_SECONDS', 3600, 1, 30 * 24 * 3600),
+      /** SMS_BUDGET, default 1000/1h: SMS codes sent by the whole service. */
+      smsBudget: rules(env, 'SMS_BUDGET', '1000/1h'),
+      /** SMS_BUDGET_PER_COUNTRY, default 200/1h: SMS codes sent per calling code. */
+      smsBudgetPerCountry: rules(env, 'SMS_BUDGET_PER_COUNTRY', '200/1h'),
+      /** SMS_GUARD_MIN_SENDS, default 50 (off disables the guard): SMS per calling code in the last hour before the guard judges. */
+      smsGuardMinSends: str(env, 'SMS_GUARD_MIN_SENDS')?.toLowerCase() === 'off' ? undefined : int(env, 'SMS_GUARD_MIN_SENDS', 50, 1, 1_000_000),
+      /** SMS_GUARD_MIN_VERIFY_RATIO, default 0.2: below this share of verified codes the country is throttled. */
+      smsGuardMinVerifyRatio: ratio(env, 'SMS_GUARD_MIN_VERIFY_RATIO', 0.2),
+    },
+    /** TEST_OTP_NUMBERS, default none: identifier=code pairs that get a fixed code and are sent nothing. */
+    testIdentifiers: testIdentifiers(env, production),
+    /** ENUMERATION_PROTECTION, default false: login and register do not tell whether an account exists. */
+    enumerationProtection: bool(env, 'ENUMERATION_PROTECTION', false),
     /** DEFAULT_COUNTRY, optional ISO region (IN, US): for national numbers sent without country_code. */
     defaultCountry,
     /** SMS_PROVIDER, console|twilio|webhook or an ordered list (twilio,webhook) for failover: default console outside production, required in production. */

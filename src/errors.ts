@@ -15,6 +15,8 @@ export const ERRORS = {
   ACCOUNT_INACTIVE: { status: 403, message: 'Your account is not active. Please contact support.' },
   OTP_COOLDOWN: { status: 429, message: 'Please wait before requesting a new OTP' },
   RATE_LIMITED: { status: 429, message: 'Too many requests. Please try again later.' },
+  OTP_SEND_LIMIT: { status: 429, message: 'Too many codes were sent to this identifier. Please try again later.' },
+  IDENTIFIER_LOCKED: { status: 429, message: 'Too many wrong codes for this identifier. Please try again later.' },
   OTP_INVALID: { status: 400, message: 'Invalid OTP' },
   OTP_EXPIRED: { status: 400, message: 'OTP has expired. Please request a new one.' },
   OTP_NOT_FOUND: { status: 400, message: 'No pending OTP found. Please request a new one.' },
@@ -29,6 +31,8 @@ export const ERRORS = {
   REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },
   DELIVERY_FAILED: { status: 503, message: 'We could not send the OTP right now. Please try again shortly.' },
   CAPTCHA_UNAVAILABLE: { status: 503, message: 'The captcha could not be checked right now. Please try again shortly.' },
+  SMS_BUDGET_EXHAUSTED: { status: 503, message: 'We cannot send text messages right now. Please try again later or use email.' },
+  SMS_COUNTRY_THROTTLED: { status: 503, message: 'We cannot send text messages to this country right now. Please try again later or use email.' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable. Please try again shortly.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -50,8 +54,11 @@ export class AppError extends Error {
   }
 }
 
-/** A 429 with Retry-After in whole seconds (at least 1). */
-export function tooSoon(code: 'OTP_COOLDOWN' | 'RATE_LIMITED', retryAfterMs: number): AppError {
+/** A refusal with Retry-After in whole seconds (at least 1). */
+export function tooSoon(
+  code: 'OTP_COOLDOWN' | 'RATE_LIMITED' | 'OTP_SEND_LIMIT' | 'IDENTIFIER_LOCKED' | 'SMS_BUDGET_EXHAUSTED' | 'SMS_COUNTRY_THROTTLED',
+  retryAfterMs: number,
+): AppError {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   const message = code === 'OTP_COOLDOWN' ? `Please wait ${seconds} seconds before requesting a new OTP` : undefined;
   return new AppError(code, { message, headers: { 'retry-after': String(seconds) } });

@@ -20,6 +20,14 @@ export interface CandidateDeps {
   settings: { otpMaxAttempts: number; defaultCountry: string | undefined };
 }
 
+/** The abuse limits a verify passes through (limits.ts): before any code is compared, and per counted wrong guess. */
+export interface VerifyGuards {
+  /** The per-address verify limit and the candidates' locks, in one decision; throws when refused. */
+  beforeCheck(identifiers: string[]): Promise<void>;
+  /** Spends the identifier's failure budget; throws IDENTIFIER_LOCKED when that was the last of it. */
+  afterWrongGuess(identifier: string): Promise<void>;
+}
+
 export function createCodeChecks(deps: CandidateDeps) {
   const { store, hasher, settings } = deps;
   const max = settings.otpMaxAttempts;
@@ -52,8 +60,9 @@ export function createCodeChecks(deps: CandidateDeps) {
    * Returns the pending code that `otp` proves, or throws: OTP_NOT_FOUND, OTP_ATTEMPTS_EXCEEDED,
    * OTP_EXPIRED, or OTP_INVALID after counting the wrong guess against every candidate.
    */
-  async function check(input: IdentifierInput, purpose: Purpose, otp: string, nowMs: number): Promise<Challenge> {
+  async function check(input: IdentifierInput, purpose: Purpose, otp: string, nowMs: number, guards: VerifyGuards): Promise<Challenge> {
     const found = await candidatesFor(input, purpose);
+    await guards.beforeCheck(found.slice(0, MAX_CANDIDATES + 1).map((challenge) => challenge.identifier));
     if (found.length === 0) throw new AppError('OTP_NOT_FOUND');
     const open = found.filter((challenge) => challenge.attempts < max);
     if (open.length === 0) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
@@ -66,6 +75,8 @@ export function createCodeChecks(deps: CandidateDeps) {
 
     // The guarded increments are the arbiters: of parallel wrong guesses at most `max` count on each.
     const counts = await Promise.all(live.map((challenge) => store.countFailedAttempt(challenge, challenge.codeHash, max)));
+    // Every counted wrong guess spends that identifier's failure budget too, whichever code it was for.
+    for (const [index, attempts] of counts.entries()) if (attempts !== undefined) await guards.afterWrongGuess(live[index]!.identifier);
     const used = counts.filter((attempts): attempts is number => attempts !== undefined && attempts < max);
     if (used.length === 0) throw new AppError('OTP_ATTEMPTS_EXCEEDED');
     // With several candidates the guesser's own code is the one with the most tries left.

@@ -1,24 +1,27 @@
 // The story of the product: ask for a code, receive it, prove it, get a token.
 // Free of HTTP and SQL: everything outside comes in through ports.ts.
-import { AppError, tooSoon } from '../errors.js';
+import { AppError } from '../errors.js';
 import { createCodeChecks } from './candidates.js';
-import { customerCanSignIn } from './customers.js';
+import { createCodeDelivery } from './code-delivery.js';
+import { accountRefusal, customerCanSignIn } from './customers.js';
+import { createEnumerationProtection } from './enumeration.js';
 import { normaliseEmail, parsePhone } from './identifiers.js';
+import { createLimits, type LimitSettings, type SendTarget } from './limits.js';
 import { generateCode, type CodeHasher } from './otp.js';
 import type { Challenge, Channel, Clock, Customer, Limiter, Log, PhoneNumber, Purpose, Senders, Store } from './ports.js';
 import { completeProfile, createRegistrations, readProfile, type ProfileInput, type ProfileWarning } from './profiles.js';
 import type { SessionService, SignedIn } from './sessions.js';
+import type { TestIdentifiers } from './test-identifiers.js';
 import { otpMessage } from '../delivery/messages.js';
 
 export interface ChallengeSettings {
   otpLength: number;
   otpTtlSeconds: number;
   otpMaxAttempts: number;
-  /** 0 turns the resend cooldown off. */
-  resendCooldownSeconds: number;
-  /** Requests per client address per window, for requests and verifies each; 0 turns it off. */
-  ipMax: number;
-  ipWindowSeconds: number;
+  /** Every abuse limit, the resend cooldown among them (limits.ts). */
+  limits: LimitSettings;
+  testIdentifiers: TestIdentifiers;
+  enumerationProtection: boolean;
   deliveryTimeoutMs: number;
   /** The spec's development mode: a code whose delivery failed is returned in the answer. */
   appDebug: boolean;
@@ -83,12 +86,9 @@ export function createChallengeService(deps: ChallengeDeps) {
   const ttlMs = settings.otpTtlSeconds * 1000;
   const codes = createCodeChecks({ store, hasher, settings });
   const registrations = createRegistrations({ store, maxAttempts: settings.otpMaxAttempts });
-
-  async function limitClient(action: 'request' | 'verify', clientAddress: string): Promise<void> {
-    if (settings.ipMax === 0) return;
-    const decision = await limiter.hit(`ip:${action}:${clientAddress}`, settings.ipMax, settings.ipWindowSeconds * 1000, clock.now());
-    if (!decision.allowed) throw tooSoon('RATE_LIMITED', decision.retryAfterMs);
-  }
+  const limits = createLimits({ limiter, clock, log, settings: settings.limits });
+  const enumeration = createEnumerationProtection(settings.enumerationProtection);
+  const delivery = createCodeDelivery({ senders, limits, log, deliveryTimeoutMs: settings.deliveryTimeoutMs, background: enumeration.enabled });
 
   function resolveTarget(input: IdentifierInput): Target {
     if (input.channel === 'email') return { channel: 'email', identifier: normaliseEmail(input.identifier), phone: null };
@@ -100,28 +100,17 @@ export function createChallengeService(deps: ChallengeDeps) {
   }
 
   async function requestCode(request: CodeRequest): Promise<CodeSent> {
-    await limitClient('request', request.clientAddress);
     const target = resolveTarget(request);
     deps.phonePolicy.check(target.phone);
     const profile = completeProfile(readProfile(target.channel, request.profile, phoneCountry(request.countryCode)));
+    const refusal = await accountRefusal(store, { ...request, ...target, profile, checkUsername: !enumeration.enabled });
+    const fixedCode = settings.testIdentifiers.get(target.identifier);
+    const addressOnly = refusal !== undefined && !enumeration.enabled;
+    // One round trip: address, lock, cooldown, send caps, SMS budgets; of parallel requests exactly one passes a cooldown.
+    const taken = await limits.beforeSend({ ...request, target: sendTarget(target), addressOnly, exempt: fixedCode !== undefined });
+    const silent = enumeration.decoy(refusal) || fixedCode !== undefined;
 
-    const existing = await store.findCustomerByIdentifier(target.channel, target.identifier);
-    if (request.purpose === 'register') {
-      if (existing !== undefined) throw new AppError('ALREADY_REGISTERED');
-      if (profile.username !== null && (await store.isUsernameTaken(profile.username))) throw new AppError('USERNAME_TAKEN');
-    } else {
-      if (existing === undefined) throw new AppError('ACCOUNT_NOT_FOUND');
-      if (!customerCanSignIn(existing)) throw new AppError('ACCOUNT_INACTIVE');
-    }
-
-    // Taken before the code is made, atomically: of parallel requests exactly one sends a message.
-    const cooldownKey = `cooldown:${request.purpose}:${target.identifier}`;
-    if (settings.resendCooldownSeconds > 0) {
-      const decision = await limiter.hit(cooldownKey, 1, settings.resendCooldownSeconds * 1000, clock.now());
-      if (!decision.allowed) throw tooSoon('OTP_COOLDOWN', decision.retryAfterMs);
-    }
-
-    const code = generateCode(settings.otpLength);
+    const code = fixedCode ?? generateCode(settings.otpLength);
     const challenge = {
       identifier: target.identifier,
       channel: target.channel,
@@ -136,33 +125,33 @@ export function createChallengeService(deps: ChallengeDeps) {
       sentTo: target.phone?.national ?? target.identifier,
       expiresInMinutes: Math.ceil(settings.otpTtlSeconds / 60),
     };
-    const sender = senders[target.channel];
     const message = otpMessage({ channel: target.channel, purpose: request.purpose, code, ttlMinutes: sent.expiresInMinutes });
-    // Sent before it is stored: a resend whose delivery fails leaves the code the customer
-    // already holds working, instead of replacing it with one nobody received.
-    try {
-      await withTimeout(settings.deliveryTimeoutMs, (signal) => sender.send({ to: target.identifier, ...message }, signal));
-    } catch (error) {
-      // A failed delivery does not start the cooldown: the customer may ask again at once.
-      if (settings.resendCooldownSeconds > 0) await limiter.refund(cooldownKey, clock.now());
-      log.warn({ provider: sender.name, channel: target.channel, reason: describe(error) }, 'OTP delivery failed');
-      if (!settings.appDebug) throw new AppError('DELIVERY_FAILED', { cause: error });
-      await store.saveChallenge(challenge);
-      return { ...sent, debugOtp: code };
-    }
-    await store.saveChallenge(challenge);
-    return sent;
+    const save = () => store.saveChallenge(challenge);
+    // Sent before it is stored: a resend whose delivery fails leaves the code the customer holds working.
+    const failure = await delivery.deliver({ target: sendTarget(target), message, silent, taken, save });
+    if (failure === undefined) return sent;
+    if (!settings.appDebug) throw new AppError('DELIVERY_FAILED', { cause: failure });
+    await save();
+    return { ...sent, debugOtp: code };
   }
 
   async function verifyCode(verification: CodeVerification): Promise<Verified> {
-    await limitClient('verify', verification.clientAddress);
+    return verifyChallenge(verification).catch(enumeration.conceal);
+  }
+
+  async function verifyChallenge(verification: CodeVerification): Promise<Verified> {
     const sent = readProfile(verification.channel, verification.profile, phoneCountry(verification.countryCode));
     const nowMs = clock.now();
-    const challenge = await codes.check(verification, verification.purpose, verification.otp, nowMs);
+    const challenge = await codes.check(verification, verification.purpose, verification.otp, nowMs, {
+      // One round trip: the per-address verify limit and every candidate's lock, before any code is compared.
+      beforeCheck: (identifiers) => limits.beforeVerify(verification.clientAddress, identifiers),
+      afterWrongGuess: (identifier) => limits.afterWrongGuess(identifier),
+    });
     const { customer, warnings } =
       challenge.purpose === 'login'
         ? { customer: await consumeLogin(challenge, nowMs), warnings: [] }
         : await registrations.createAccount(challenge, sent, nowMs);
+    await limits.afterVerified(targetOf(challenge));
     const client = { clientAddress: verification.clientAddress, userAgent: verification.userAgent };
     return { ...(await sessions.start(customer, client, nowMs)), profileWarnings: warnings };
   }
@@ -181,28 +170,18 @@ export function createChallengeService(deps: ChallengeDeps) {
     return { countryCode, defaultCountry: settings.defaultCountry };
   }
 
-  return { requestCode, verifyCode };
+  return { requestCode, verifyCode, limitRequest: limits.forRequest };
 }
 
 export type ChallengeService = ReturnType<typeof createChallengeService>;
 
-/**
- * Runs `work` with a signal that aborts after `timeoutMs`. Unlike AbortSignal.timeout, the timer is
- * cleared as soon as the work settles, so a busy instance does not hold one live timer (and its
- * signal) per request for the whole timeout.
- */
-async function withTimeout<T>(timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('delivery timed out', 'TimeoutError')), timeoutMs);
-  try {
-    return await work(controller.signal);
-  } finally {
-    clearTimeout(timer);
-  }
+function sendTarget(target: Target): SendTarget {
+  return { channel: target.channel, identifier: target.identifier, countryCode: target.phone?.countryCode };
 }
 
-/** A provider failure, said without anything the message carried. */
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.name === 'TimeoutError' || error.name === 'AbortError' ? 'timed out' : error.message;
-  return 'unknown error';
+/** The send target of a pending code: a phone's calling code is its E.164 less its national digits. */
+function targetOf(challenge: Challenge): SendTarget {
+  const national = challenge.phoneNational ?? '';
+  const countryCode = challenge.channel === 'phone' ? challenge.identifier.slice(0, challenge.identifier.length - national.length) : undefined;
+  return { channel: challenge.channel, identifier: challenge.identifier, countryCode };
 }

@@ -110,20 +110,43 @@ export interface Store {
   ping(): Promise<void>;
 }
 
-export interface LimitDecision {
-  allowed: boolean;
-  /** When refused: how long until the window opens again. */
-  retryAfterMs: number;
+/** At most `limit` in any `windowMs` (counted by GCRA: a burst of `limit`, then one per window/limit). */
+export interface LimitRule {
+  limit: number;
+  windowMs: number;
 }
 
 /**
- * Every limit (resend cooldown, request rates) is a fixed-window counter behind this one port.
- * A refused hit does not count, so `refund` after a failed delivery restores exactly one slot.
+ * One check of a request. `take` counts one under every rule when the whole request passes;
+ * `peek` refuses exactly when a take would be refused, and counts nothing (a lock is a peek).
+ * `ratio` refuses when, over its window, at least `minEvents` were counted on `eventsKey` and
+ * fewer than `minRatio` of that on `successesKey` (bucketed counters written by `count`).
+ */
+export type LimitCheck =
+  | { kind: 'take' | 'peek'; key: string; rules: readonly LimitRule[] }
+  | { kind: 'ratio'; eventsKey: string; successesKey: string; windowMs: number; minEvents: number; minRatio: number };
+
+export type LimitDecision =
+  /** `remaining`: how many more takes the tightest rule allows now (Infinity without takes). */
+  | { allowed: true; remaining: number }
+  /** `refused` is the index of the first failing check; retryAfterMs is how long until it would pass. */
+  | { allowed: false; refused: number; retryAfterMs: number };
+
+/**
+ * Every limit (cooldown, per-address rates, send caps, failure budget, lock, SMS budgets, the
+ * conversion guard) is decided behind this one port, shared by every instance.
  */
 export interface Limiter {
-  hit(key: string, max: number, windowMs: number, nowMs: number): Promise<LimitDecision>;
-  refund(key: string, nowMs: number): Promise<void>;
-  /** Periodic cleanup of ended windows (a no-op where the store expires keys itself). */
+  /**
+   * All checks of one request in one round trip, atomically and all-or-nothing: when any check
+   * refuses, nothing is counted. Parallel callers can never pass more than a rule allows.
+   */
+  decide(checks: readonly LimitCheck[], nowMs: number): Promise<LimitDecision>;
+  /** Gives back exactly what a passed `decide` took for these take checks (a failed delivery). */
+  refund(checks: readonly LimitCheck[], nowMs: number): Promise<void>;
+  /** Adds one to the bucketed counter `key` (kept for `windowMs`), read by ratio checks. */
+  count(key: string, windowMs: number, nowMs: number): Promise<void>;
+  /** Periodic cleanup of ended state (a no-op where the store expires keys itself). */
   sweep(nowMs: number): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,52 +1,76 @@
-// Limits in the database of record: correct across instances without Redis, because each
-// decision is one atomic upsert (SQLite's single writer; PostgreSQL's row lock on conflict).
-import { sql } from 'kysely';
+// Limits in the database of record: correct across instances without Redis. A request's checks are
+// one transaction: PostgreSQL locks the rows in key order (SELECT ... FOR UPDATE after creating any
+// that are missing, so a new key is locked too), SQLite holds its single writer for it.
+import { sql, type Kysely } from 'kysely';
 import type { Limiter } from '../domain/ports.js';
 import type { DatabaseHandle } from './database.js';
+import { counterRow, decideOn, keysOf, refundOn, type StateRow } from './limit-state.js';
 import { prepareQuery } from './prepared.js';
+import type { Database } from './schema.js';
 
 export function createDatabaseLimiter(handle: DatabaseHandle): Limiter {
-  const { db } = handle;
-  // Opens a new window when the old one ended; otherwise counts the hit only if it is allowed,
-  // so a refused hit leaves the count alone (refund then restores exactly one slot).
-  const hit = prepareQuery<{ key: string; max: number; now: number; reset_at: number }, { count: number }>(handle, (arg) =>
+  const { db, dialect } = handle;
+
+  async function lockedState(trx: Kysely<Database>, keys: string[]): Promise<Map<string, number>> {
+    if (dialect === 'postgres') {
+      // Placeholder rows (expired at 0, so they read as empty) make every key lockable.
+      await trx
+        .insertInto('limit_state')
+        .values(keys.map((key) => ({ key, value: 0, expires_at: 0 })))
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+    }
+    const rows = await trx
+      .selectFrom('limit_state')
+      .select(['key', 'value', 'expires_at'])
+      .where('key', 'in', keys)
+      .orderBy('key')
+      .$call((query) => (dialect === 'postgres' ? query.forUpdate() : query))
+      .execute();
+    return new Map(rows.filter((row) => row.expires_at > 0).map((row) => [row.key, Number(row.value)]));
+  }
+
+  async function write(trx: Kysely<Database>, rows: StateRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await trx
+      .insertInto('limit_state')
+      .values(rows.map((row) => ({ key: row.key, value: row.value, expires_at: row.expiresAt })))
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: sql`excluded.value`, expires_at: sql`excluded.expires_at` }))
+      .execute();
+  }
+
+  // One guarded statement: a bucket's count only ever grows.
+  const count = prepareQuery<{ key: string; expires_at: number }, never>(handle, (arg) =>
     db
-      .insertInto('rate_limits')
-      .values({ key: arg('key'), count: 1, reset_at: arg('reset_at') })
-      .onConflict((oc) =>
-        oc
-          .column('key')
-          .doUpdateSet({
-            count: sql`case when rate_limits.reset_at <= ${arg('now')} then 1 else rate_limits.count + 1 end`,
-            reset_at: sql`case when rate_limits.reset_at <= ${arg('now')} then excluded.reset_at else rate_limits.reset_at end`,
-          })
-          .where((eb) => eb.or([eb('rate_limits.reset_at', '<=', arg('now')), eb('rate_limits.count', '<', arg('max'))])),
-      )
-      .returning('count'),
+      .insertInto('limit_state')
+      .values({ key: arg('key'), value: 1, expires_at: arg('expires_at') })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: sql`limit_state.value + 1`, expires_at: sql`excluded.expires_at` })),
   );
-  const resetAt = prepareQuery<{ key: string }, { reset_at: number }>(handle, (arg) =>
-    db.selectFrom('rate_limits').select('reset_at').where('key', '=', arg('key')),
-  );
-  const refund = prepareQuery<{ key: string; now: number }, never>(handle, (arg) =>
-    db
-      .updateTable('rate_limits')
-      .set((eb) => ({ count: eb('count', '-', 1) }))
-      .where('key', '=', arg('key'))
-      .where('count', '>', 0)
-      .where('reset_at', '>', arg('now')),
-  );
-  const sweep = prepareQuery<{ now: number }, never>(handle, (arg) => db.deleteFrom('rate_limits').where('reset_at', '<=', arg('now')));
+  const sweep = prepareQuery<{ now: number }, never>(handle, (arg) => db.deleteFrom('limit_state').where('expires_at', '<=', arg('now')));
 
   return {
-    async hit(key, max, windowMs, nowMs) {
-      const counted = await hit.execute({ key, max, now: nowMs, reset_at: nowMs + windowMs });
-      if (counted.length > 0) return { allowed: true, retryAfterMs: 0 };
-      const [row] = await resetAt.execute({ key });
-      return { allowed: false, retryAfterMs: Math.max(0, (row?.reset_at ?? nowMs) - nowMs) };
+    async decide(checks, nowMs) {
+      if (checks.length === 0) return { allowed: true, remaining: Infinity };
+      const keys = keysOf(checks, nowMs);
+      const decision = await db.transaction().execute(async (trx) => {
+        const outcome = decideOn(checks, await lockedState(trx, keys), nowMs);
+        await write(trx, outcome.writes);
+        return outcome.decision;
+      });
+      await handle.durable();
+      return decision;
     },
 
-    async refund(key, nowMs) {
-      await refund.run({ key, now: nowMs });
+    async refund(checks, nowMs) {
+      const keys = keysOf(checks, nowMs);
+      if (keys.length === 0) return;
+      await db.transaction().execute(async (trx) => write(trx, refundOn(checks, await lockedState(trx, keys), nowMs)));
+      await handle.durable();
+    },
+
+    async count(key, windowMs, nowMs) {
+      const row = counterRow(key, windowMs, nowMs);
+      await count.run({ key: row.key, expires_at: row.expiresAt });
     },
 
     async sweep(nowMs) {

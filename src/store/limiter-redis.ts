@@ -1,43 +1,83 @@
-// Limits in Redis, shared by every instance. Each decision is one Lua script, so it is atomic.
-// When Redis is unreachable the limiter fails closed (503 SERVICE_UNAVAILABLE): a cooldown held
-// in Redis cannot be seen by anything else, so falling back would let it be skipped.
+// Limits in Redis, shared by every instance. A request's checks are one Lua script (EVALSHA), so
+// they are decided atomically and all-or-nothing; the arithmetic is limit-state.ts's, in Lua.
+// When Redis is unreachable the limiter fails closed (503 SERVICE_UNAVAILABLE): a limit held in
+// Redis cannot be seen by anything else, so falling back would let it be skipped.
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import type { Limiter, Log } from '../domain/ports.js';
+import { counterRow, planOf } from './limit-state.js';
 
-// A hash {count, reset}; reset is the window's end in the app clock's milliseconds.
-const HIT = `
-local v = redis.call('HMGET', KEYS[1], 'count', 'reset')
-local count = tonumber(v[1])
-local reset = tonumber(v[2])
-local max = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-if count == nil or reset == nil or reset <= now then
-  redis.call('HSET', KEYS[1], 'count', 1, 'reset', now + window)
-  redis.call('PEXPIRE', KEYS[1], window)
-  return {1, 0}
+// ARGV[1]: the plan (JSON), ARGV[2]: now in the app clock's ms. Keys expire with their state.
+const DECIDE = `
+local plan = cjson.decode(ARGV[1])
+local now = tonumber(ARGV[2])
+local pending = {}
+local remaining = -1
+local function read(key)
+  local value = pending[key]
+  if value == nil then value = tonumber(redis.call('GET', key)) end
+  return value
 end
-if count < max then
-  redis.call('HINCRBY', KEYS[1], 'count', 1)
-  return {1, 0}
+local function sum(keys)
+  local total = 0
+  for _, key in ipairs(keys) do total = total + (tonumber(redis.call('GET', key)) or 0) end
+  return total
 end
-return {0, reset - now}
+for index, check in ipairs(plan) do
+  if check.kind == 'ratio' then
+    local events = sum(check.events)
+    if events >= check.minEvents and sum(check.successes) < check.minRatio * events then
+      return {0, index - 1, check.retry}
+    end
+  else
+    for _, rule in ipairs(check.rules) do
+      local tat = math.max(read(rule.key) or now, now) + rule.interval
+      if tat - now > rule.window then return {0, index - 1, tat - rule.window - now} end
+      if check.kind == 'take' then
+        pending[rule.key] = tat
+        local left = math.floor((rule.window - (tat - now)) / rule.interval)
+        if remaining < 0 or left < remaining then remaining = left end
+      end
+    end
+  end
+end
+for key, tat in pairs(pending) do
+  redis.call('SET', key, string.format('%d', tat), 'PX', math.max(1, tat - now))
+end
+return {1, remaining, 0}
 `;
 
 const REFUND = `
-local v = redis.call('HMGET', KEYS[1], 'count', 'reset')
-local count = tonumber(v[1])
-local reset = tonumber(v[2])
-if count ~= nil and count > 0 and reset ~= nil and reset > tonumber(ARGV[1]) then
-  redis.call('HINCRBY', KEYS[1], 'count', -1)
+local plan = cjson.decode(ARGV[1])
+local now = tonumber(ARGV[2])
+for _, check in ipairs(plan) do
+  if check.kind == 'take' then
+    for _, rule in ipairs(check.rules) do
+      local tat = tonumber(redis.call('GET', rule.key))
+      if tat ~= nil and tat > now then
+        local back = tat - rule.interval
+        if back > now then
+          redis.call('SET', rule.key, string.format('%d', back), 'PX', back - now)
+        else
+          redis.call('DEL', rule.key)
+        end
+      end
+    end
+  end
 end
 return 0
 `;
 
+const COUNT = `
+local count = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(ARGV[1])))
+return count
+`;
+
 type LimiterRedis = Redis & {
-  limitHit(key: string, max: number, windowMs: number, nowMs: number): Promise<[number, number]>;
-  limitRefund(key: string, nowMs: number): Promise<number>;
+  limitDecide(...args: (string | number)[]): Promise<[number, number, number]>;
+  limitRefund(...args: (string | number)[]): Promise<number>;
+  limitCount(key: string, ttlMs: number): Promise<number>;
 };
 
 /** Resolves once Redis answers (or its first connection attempt failed: then requests get 503 until it is up). */
@@ -50,8 +90,10 @@ export async function createRedisLimiter(url: string, log: Log, keyPrefix = 'cus
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   }) as LimiterRedis;
-  redis.defineCommand('limitHit', { numberOfKeys: 1, lua: HIT });
-  redis.defineCommand('limitRefund', { numberOfKeys: 1, lua: REFUND });
+  // The plan names its keys in ARGV, so the scripts apply the prefix themselves.
+  redis.defineCommand('limitDecide', { lua: `local prefix = ARGV[3]\n${prefixed(DECIDE)}` });
+  redis.defineCommand('limitRefund', { lua: `local prefix = ARGV[3]\n${prefixed(REFUND)}` });
+  redis.defineCommand('limitCount', { numberOfKeys: 1, lua: COUNT });
 
   let available = true;
   let closing = false;
@@ -85,15 +127,22 @@ export async function createRedisLimiter(url: string, log: Log, keyPrefix = 'cus
   }
 
   return {
-    async hit(key, max, windowMs, nowMs) {
-      const [allowed, retryAfterMs] = await guarded(() => redis.limitHit(key, max, windowMs, nowMs));
-      return { allowed: allowed === 1, retryAfterMs };
+    async decide(checks, nowMs) {
+      if (checks.length === 0) return { allowed: true, remaining: Infinity };
+      const plan = JSON.stringify(planOf(checks, nowMs));
+      const [allowed, second, retryAfterMs] = await guarded(() => redis.limitDecide(0, plan, nowMs, keyPrefix));
+      if (allowed === 1) return { allowed: true, remaining: second < 0 ? Infinity : second };
+      return { allowed: false, refused: second, retryAfterMs };
     },
-    async refund(key, nowMs) {
-      await guarded(() => redis.limitRefund(key, nowMs));
+    async refund(checks, nowMs) {
+      await guarded(() => redis.limitRefund(0, JSON.stringify(planOf(checks, nowMs)), nowMs, keyPrefix));
+    },
+    async count(key, windowMs, nowMs) {
+      const row = counterRow(key, windowMs, nowMs);
+      await guarded(() => redis.limitCount(row.key, row.expiresAt - nowMs));
     },
     async sweep() {
-      // Redis expires ended windows itself (PEXPIRE in the script).
+      // Redis expires ended state itself (PX / PEXPIRE in the scripts).
     },
     async ping() {
       await redis.ping();
@@ -103,4 +152,9 @@ export async function createRedisLimiter(url: string, log: Log, keyPrefix = 'cus
       redis.disconnect();
     },
   };
+}
+
+/** The script with every key access going through the prefix (ioredis only prefixes KEYS). */
+function prefixed(script: string): string {
+  return script.replace(/redis\.call\('(GET|SET|DEL)', ([a-z.]+)/g, "redis.call('$1', prefix .. $2");
 }

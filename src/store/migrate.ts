@@ -1,6 +1,7 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { DatabaseHandle } from './database.js';
 import * as initial from './migrations/001-initial.js';
+import * as limitState from './migrations/002-limit-state.js';
 import * as sessions from './migrations/003-sessions.js';
 
 /**
@@ -24,6 +25,7 @@ async function migrator(handle: DatabaseHandle): Promise<Migrator> {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
         '001-initial': { up: (db) => initial.up(db, handle.dialect) },
+        '002-limit-state': { up: (db) => limitState.up(db, handle.dialect) },
         '003-sessions': { up: (db) => sessions.up(db, handle.dialect) },
       };
     },

@@ -33,10 +33,11 @@ export interface OtpChallengesTable {
   reg_country_code: string | null;
 }
 
-export interface RateLimitsTable {
+export interface LimitStateTable {
   key: string;
-  count: number;
-  reset_at: number;
+  /** A GCRA arrival time (epoch ms) or a ratio bucket's count: see limit-state.ts. */
+  value: number;
+  expires_at: number;
 }
 
 export interface SessionsTable {
@@ -61,7 +62,7 @@ export interface RefreshTokensTable {
 export interface Database {
   customers: CustomersTable;
   otp_challenges: OtpChallengesTable;
-  rate_limits: RateLimitsTable;
+  limit_state: LimitStateTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
 }

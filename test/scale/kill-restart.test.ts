@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type FreshDatabase } from '../support/backends.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
-import { postJson, spawnService, type ServiceProcess } from '../support/process.js';
-import { TEST_JWT_SECRET, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from '../support/service.js';
+import { postJson, spawnService, spawnedServiceEnv, type ServiceProcess } from '../support/process.js';
+import { TWILIO_SID, TWILIO_TOKEN } from '../support/service.js';
 
 describe('kill -9 and restart on SQLite', () => {
   let twilio: FakeTwilio;
@@ -14,14 +14,10 @@ describe('kill -9 and restart on SQLite', () => {
     twilio = await startFakeTwilio({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
     database = await freshDatabase('sqlite');
     env = {
-      DATABASE_URL: database.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_API_BASE_URL: twilio.url,
-      TWILIO_ACCOUNT_SID: TWILIO_SID,
-      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
-      TWILIO_FROM,
-      RATE_LIMIT_IP_MAX: '0',
+      ...spawnedServiceEnv(database.url, twilio.url),
+      IP_SEND_LIMIT: 'off',
+      IP_VERIFY_LIMIT: 'off',
+      IP_REQUEST_LIMIT: 'off',
     };
   });
 

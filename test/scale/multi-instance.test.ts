@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, postgresUrl, redisFor, withClient, type Backend, type FreshDatabase } from '../support/backends.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
-import { postJson, spawnService, type ServiceProcess } from '../support/process.js';
-import { TEST_JWT_SECRET, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from '../support/service.js';
+import { postJson, spawnService, spawnedServiceEnv, type ServiceProcess } from '../support/process.js';
+import { TWILIO_SID, TWILIO_TOKEN } from '../support/service.js';
 
 const variants: Backend[] = ['postgres', 'postgres+redis'];
 
@@ -22,14 +22,10 @@ describe.each(postgresUrl() === null ? [] : variants)('two instances on %s', (ba
     database = await freshDatabase(backend);
     const redis = redisFor(backend);
     const env = {
-      DATABASE_URL: database.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_API_BASE_URL: twilio.url,
-      TWILIO_ACCOUNT_SID: TWILIO_SID,
-      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
-      TWILIO_FROM,
-      RATE_LIMIT_IP_MAX: '0',
+      ...spawnedServiceEnv(database.url, twilio.url),
+      IP_SEND_LIMIT: 'off',
+      IP_VERIFY_LIMIT: 'off',
+      IP_REQUEST_LIMIT: 'off',
       ...(redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix }),
     };
     // Both start at once: the migration lock lets exactly one of them create the schema.

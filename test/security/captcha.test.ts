@@ -105,8 +105,8 @@ describe('captcha on the routes that send a code (CAPTCHA_PROVIDER=turnstile)', 
   });
 });
 
-describe('captcha before the per-address limit (CAPTCHA_PROVIDER=hcaptcha, RATE_LIMIT_IP_MAX=2)', () => {
-  const { service } = captchaService({ CAPTCHA_PROVIDER: 'hcaptcha', RATE_LIMIT_IP_MAX: '2' });
+describe('captcha before the per-address limit (CAPTCHA_PROVIDER=hcaptcha, IP_SEND_LIMIT=2/1h)', () => {
+  const { service } = captchaService({ CAPTCHA_PROVIDER: 'hcaptcha', IP_SEND_LIMIT: '2/1h' });
 
   it('does not count refused captchas against the client address', async () => {
     for (let i = 0; i < 5; i += 1) {

@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
+import { TEST_JWT_SECRET, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from './service.js';
+
 const SERVER = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url));
 
 export interface ServiceProcess {
@@ -59,8 +61,8 @@ export async function spawnService(env: Record<string, string | undefined>, opti
   };
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: response.status, body: await response.json() };
 }
 
@@ -72,4 +74,17 @@ export async function closedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The environment of a spawned service on `databaseUrl`, sending SMS through the fake Twilio at `twilioUrl`. */
+export function spawnedServiceEnv(databaseUrl: string, twilioUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: TEST_JWT_SECRET,
+    SMS_PROVIDER: 'twilio',
+    TWILIO_API_BASE_URL: twilioUrl,
+    TWILIO_ACCOUNT_SID: TWILIO_SID,
+    TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    TWILIO_FROM,
+  };
 }

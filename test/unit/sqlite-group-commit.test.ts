@@ -61,7 +61,7 @@ describe('SQLite group commit', () => {
         { key: { identifier: phone, purpose: 'register' }, codeHash: 'a'.repeat(64), maxAttempts: 5, nowMs: Date.now() },
         { email: null, emailValidated: false, phone: { e164: phone, national: '9876512345', countryCode: '+91' }, phoneValidated: true, name: null, username: null },
       ),
-      limiter.hit('cooldown:login:+919876500000', 1, 60_000, Date.now()),
+      limiter.decide([{ kind: 'take', key: 'cooldown:login:+919876500000', rules: [{ limit: 1, windowMs: 60_000 }] }], Date.now()),
       store.saveChallenge(challenge('+919876599999')),
     ]);
     expect(customer?.phoneE164).toBe(phone);

@@ -12,6 +12,9 @@ import { codeSentJson, signedInJson } from '../present.js';
 import { documented } from '../route-docs.js';
 import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type RegisterVerifyBody, type Schemas } from '../schemas.js';
 
+// The domain counts these routes' client addresses (IP_SEND_LIMIT, IP_VERIFY_LIMIT).
+const OWN = { addressLimit: 'own' } as const;
+
 const SIGNED_IN_STATUS: Record<Purpose, 200 | 201> = { login: 200, register: 201 };
 
 export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeService, schemas: Schemas, captcha?: CaptchaGuard): void {
@@ -33,7 +36,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     ['/api/v1/auth/resend-login-otp', 'login', true],
   ] as const) {
     const body = purpose === 'register' ? schemas.RegisterBody : schemas.RequestBody;
-    app.post(path, { schema: documented(path, { body, response: sentResponse }), ...sending }, async (request) => {
+    app.post(path, { schema: documented(path, { body, response: sentResponse }), config: OWN, ...sending }, async (request) => {
       const sent = await auth.requestCode({
         purpose,
         channel: request.body.type,
@@ -52,7 +55,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     ['/api/v1/auth/verify-login-otp', 'login'],
   ] as const) {
     const body = purpose === 'register' ? schemas.RegisterVerifyBody : schemas.VerifyBody;
-    app.post(path, { schema: documented(path, { body, response: signedInResponse }) }, async (request, reply) => {
+    app.post(path, { schema: documented(path, { body, response: signedInResponse }), config: OWN }, async (request, reply) => {
       const signedIn = await auth.verifyCode({
         purpose,
         channel: request.body.type,
@@ -72,7 +75,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
   for (const purpose of ['register', 'login'] as const) {
     const body = purpose === 'register' ? schemas.PhoneRegisterBody : schemas.PhoneRequestBody;
     const requestPath = `/api/v1/auth/customer/${purpose}/request-otp`;
-    app.post(requestPath, { schema: documented(requestPath, { body, response: sentResponse }), ...sending }, async (request) => {
+    app.post(requestPath, { schema: documented(requestPath, { body, response: sentResponse }), config: OWN, ...sending }, async (request) => {
       const sent = await auth.requestCode({
         purpose,
         channel: 'phone',
@@ -88,7 +91,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
     const verifyPath = `/api/v1/auth/customer/${purpose}/verify-otp`;
     app.post(
       verifyPath,
-      { schema: documented(verifyPath, { body: verifyBody, response: signedInResponse }) },
+      { schema: documented(verifyPath, { body: verifyBody, response: signedInResponse }), config: OWN },
       async (request, reply) => {
         const signedIn = await auth.verifyCode({
           purpose,

@@ -27,6 +27,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: HealthChecks)
   app.get(
     '/health',
     {
+      config: { addressLimit: 'own' },
       schema: {
         tags: ['operations'],
         summary: 'Liveness: the process answers (no dependency is asked)',
@@ -39,6 +40,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: HealthChecks)
   app.get(
     '/ready',
     {
+      config: { addressLimit: 'own' },
       schema: {
         tags: ['operations'],
         summary: 'Readiness: database, Redis (when configured) and migrations; 503 naming what failed',
