@@ -72,6 +72,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
       deliveryTimeoutMs: config.deliveryTimeoutMs,
       appDebug: config.appDebug,
       defaultCountry: config.defaultCountry,
+      acceptPreviousCode: config.otpAcceptPreviousCode,
     },
   });
 

@@ -152,6 +152,8 @@ export function loadConfig(env: Env) {
     otpTtlSeconds: int(env, 'OTP_TTL_SECONDS', 600, 30, 24 * 3600),
     /** OTP_MAX_ATTEMPTS, default 5: wrong tries that kill a code. */
     otpMaxAttempts: int(env, 'OTP_MAX_ATTEMPTS', 5, 1, 100),
+    /** OTP_ACCEPT_PREVIOUS_CODE, default true: a resend leaves the code it replaces valid until its own expiry (one attempts budget for both). */
+    otpAcceptPreviousCode: bool(env, 'OTP_ACCEPT_PREVIOUS_CODE', true),
     /** OTP_RESEND_COOLDOWN_SECONDS, default 60: per identifier and purpose; 0 turns it off. */
     otpResendCooldownSeconds: int(env, 'OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 24 * 3600),
     /** RATE_LIMIT_IP_MAX, default 60: OTP requests and verifies per client address per window; 0 turns it off. */

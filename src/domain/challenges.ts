@@ -7,6 +7,7 @@ import { normaliseEmail, parsePhone } from './identifiers.js';
 import { generateCode, type CodeHasher } from './otp.js';
 import type { Challenge, Channel, Clock, Customer, Limiter, Log, PhoneNumber, Purpose, Senders, Store } from './ports.js';
 import { completeProfile, createRegistrations, readProfile, type ProfileInput, type ProfileWarning } from './profiles.js';
+import { replacement } from './resend.js';
 import type { Tokens } from './tokens.js';
 import { otpMessage } from '../delivery/messages.js';
 
@@ -23,6 +24,8 @@ export interface ChallengeSettings {
   /** The spec's development mode: a code whose delivery failed is returned in the answer. */
   appDebug: boolean;
   defaultCountry: string | undefined;
+  /** A resend keeps the replaced code valid until its own expiry (resend.ts). */
+  acceptPreviousCode: boolean;
 }
 
 export interface ChallengeDeps {
@@ -130,6 +133,7 @@ export function createChallengeService(deps: ChallengeDeps) {
       expiresAtMs: clock.now() + ttlMs,
       phoneNational: target.phone?.national ?? null,
       profile,
+      replacing: replacement(settings, clock.now()),
     };
     const sent: CodeSent = {
       channel: target.channel,

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { DatabaseHandle } from './database.js';
 import * as initial from './migrations/001-initial.js';
+import * as previousCode from './migrations/004-previous-code.js';
 
 /**
  * Brings the schema up to date. Safe when several instances start at once: the whole run holds a
@@ -9,7 +10,10 @@ import * as initial from './migrations/001-initial.js';
 export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]> {
   const provider: MigrationProvider = {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '001-initial': { up: (db) => initial.up(db, handle.dialect) } };
+      return {
+        '001-initial': { up: (db) => initial.up(db, handle.dialect) },
+        '004-previous-code': { up: (db) => previousCode.up(db, handle.dialect) },
+      };
     },
   };
   const { error, results } = await handle.withMigrationLock(async () => {
