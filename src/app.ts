@@ -6,6 +6,7 @@ import { registerErrorHandling } from './http/error-handler.js';
 import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
 import { registerSessionRoutes } from './http/routes/session.js';
+import { registerWebhookRoutes, type TwilioStatusWebhook } from './http/routes/webhooks.js';
 import { buildSchemas } from './http/schemas.js';
 
 export interface AppDeps {
@@ -14,6 +15,8 @@ export interface AppDeps {
   /** True for an error that means a backing service is unreachable (answered 503, not 500). */
   isUnavailable: (error: unknown) => boolean;
   logger: Logger;
+  /** Twilio's delivery receipts, when TWILIO_STATUS_CALLBACK_URL is set. */
+  twilioStatus?: TwilioStatusWebhook;
   http: {
     otpLength: number;
     bodyLimitBytes: number;
@@ -56,5 +59,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerHealthRoutes(app, deps.health);
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength));
   registerSessionRoutes(app, deps.auth);
+  if (deps.twilioStatus !== undefined) registerWebhookRoutes(app, deps.twilioStatus);
   return app;
 }

@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { countingSegments, createDeliveryStats, type DeliveryStats } from './delivery/delivery-stats.js';
 import { createSenders } from './delivery/index.js';
+import { loadMessages } from './delivery/templates-dir.js';
+import { receiptRecorder } from './delivery/twilio-status.js';
 import { createChallengeService } from './domain/challenges.js';
 import { createCodeHasher, deriveOtpKey } from './domain/otp.js';
 import type { Clock, Limiter } from './domain/ports.js';
@@ -27,6 +30,8 @@ export interface ComposeOptions {
 export interface Composed {
   app: FastifyInstance;
   logger: Logger;
+  /** SMS segments and delivery receipts counted so far (for a metrics endpoint). */
+  deliveryStats: DeliveryStats;
 }
 
 export function createLogger(config: Pick<Config, 'logLevel'>, stream?: DestinationStream): Logger {
@@ -52,12 +57,16 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
+  const messages = await loadMessages(config, logger);
+  const stats = createDeliveryStats();
   const senders = await createSenders(config, logger);
+  senders.phone = countingSegments(senders.phone, stats, logger);
 
   const auth = createChallengeService({
     store,
     limiter,
     senders,
+    messages,
     clock,
     log: logger,
     hasher: createCodeHasher(deriveOtpKey({ otpSecret: config.otpSecret, jwtSecret: config.jwtSecret })),
@@ -81,6 +90,9 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     logger,
     isUnavailable,
     health: { database: () => store.ping(), ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }) },
+    ...(config.twilio.statusCallbackUrl === undefined || config.twilio.authToken === undefined
+      ? {}
+      : { twilioStatus: { url: config.twilio.statusCallbackUrl, authToken: config.twilio.authToken, onReceipt: receiptRecorder(stats, logger) } }),
     http: {
       otpLength: config.otpLength,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -107,5 +119,5 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     ]);
     await database.close();
   });
-  return { app, logger };
+  return { app, logger, deliveryStats: stats };
 }

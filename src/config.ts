@@ -115,6 +115,8 @@ export function loadConfig(env: Env) {
     throw new ConfigError('DEFAULT_COUNTRY', `must be an ISO 3166 region code such as IN or US, got "${defaultCountry}"`);
   }
 
+  const messages = messageSettings(env);
+
   const config = {
     nodeEnv,
     production,
@@ -177,6 +179,8 @@ export function loadConfig(env: Env) {
       /** TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: one is required for twilio. */
       from: str(env, 'TWILIO_FROM'),
       messagingServiceSid: str(env, 'TWILIO_MESSAGING_SERVICE_SID'),
+      /** TWILIO_STATUS_CALLBACK_URL, optional: the public URL of POST /api/v1/webhooks/twilio/status; Twilio then reports each SMS's fate there. */
+      statusCallbackUrl: url(env, 'TWILIO_STATUS_CALLBACK_URL', ['http:', 'https:']),
     },
     smtp: {
       /** SMTP_URL, e.g. smtps://user:pass@smtp.example.com:465: required for smtp. */
@@ -184,6 +188,8 @@ export function loadConfig(env: Env) {
       /** EMAIL_FROM, e.g. "Shop <no-reply@example.com>": required for smtp. */
       from: str(env, 'EMAIL_FROM'),
     },
+    /** TEMPLATES_DIR, DEFAULT_LOCALE, WEBOTP_DOMAIN, ANDROID_APP_HASH, SMS_MAX_SEGMENTS: see messageSettings below. */
+    messages,
     /** DELIVERY_TIMEOUT_MS, default 10000: every provider call gives up after this. */
     deliveryTimeoutMs: int(env, 'DELIVERY_TIMEOUT_MS', 10000, 100, 120_000),
     /** APP_DEBUG, default false: when delivery fails, answer 200 with the code in data.otp (refused in production). */
@@ -209,6 +215,9 @@ export function loadConfig(env: Env) {
       throw new ConfigError('TWILIO_FROM', 'or TWILIO_MESSAGING_SERVICE_SID must be set when SMS_PROVIDER=twilio');
     }
   }
+  if (config.twilio.statusCallbackUrl !== undefined && config.smsProvider !== 'twilio') {
+    throw new ConfigError('TWILIO_STATUS_CALLBACK_URL', 'needs SMS_PROVIDER=twilio: the Twilio auth token is what signs the callbacks');
+  }
   if (config.emailProvider === 'smtp') {
     if (!config.smtp.url) throw new ConfigError('SMTP_URL', 'must be set when EMAIL_PROVIDER=smtp');
     if (!config.smtp.from) throw new ConfigError('EMAIL_FROM', 'must be set when EMAIL_PROVIDER=smtp');
@@ -222,6 +231,37 @@ export function loadConfig(env: Env) {
     }
   }
   return config;
+}
+
+/** What the messages customers receive are made from (src/domain/messages/). */
+function messageSettings(env: Env) {
+  const defaultLocale = str(env, 'DEFAULT_LOCALE') ?? 'en';
+  try {
+    Intl.getCanonicalLocales(defaultLocale);
+  } catch {
+    throw new ConfigError('DEFAULT_LOCALE', `must be a BCP 47 language tag such as en or hi-IN, got "${defaultLocale}"`);
+  }
+  const webotpDomain = str(env, 'WEBOTP_DOMAIN')?.toLowerCase();
+  // A host alone: the WebOTP line binds the code to https://<host>, so no scheme, port or path.
+  if (webotpDomain !== undefined && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(webotpDomain)) {
+    throw new ConfigError('WEBOTP_DOMAIN', `must be a host name such as shop.example.com (no scheme, port or path), got "${webotpDomain}"`);
+  }
+  const androidAppHash = str(env, 'ANDROID_APP_HASH');
+  if (androidAppHash !== undefined && !/^[A-Za-z0-9+/]{11}$/.test(androidAppHash)) {
+    throw new ConfigError('ANDROID_APP_HASH', 'must be the 11-character app hash string SMS Retriever computes (letters, digits, + and /)');
+  }
+  return {
+    /** TEMPLATES_DIR, optional: a folder of <locale>.json files that override or add templates. */
+    templatesDir: str(env, 'TEMPLATES_DIR'),
+    /** DEFAULT_LOCALE, default en: the locale when neither the body nor Accept-Language names a known one. */
+    defaultLocale,
+    /** WEBOTP_DOMAIN, optional: adds the WebOTP line "@<domain> #<code>" as the last line of every SMS. */
+    webotpDomain,
+    /** ANDROID_APP_HASH, optional: the 11-character hash Android's SMS Retriever looks for, on its own line. */
+    androidAppHash,
+    /** SMS_MAX_SEGMENTS, default 2: start-up fails when any SMS template renders to more segments. */
+    smsMaxSegments: int(env, 'SMS_MAX_SEGMENTS', 2, 1, 10),
+  };
 }
 
 /** A signing or HMAC key: at least 32 bytes, and in production not obviously weak (config-rules.ts). */

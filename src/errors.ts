@@ -17,6 +17,7 @@ export const ERRORS = {
   OTP_NOT_FOUND: { status: 400, message: 'No pending OTP found. Please request a new one.' },
   OTP_ATTEMPTS_EXCEEDED: { status: 429, message: 'Too many failed attempts. Please request a new OTP.' },
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid access token' },
+  WEBHOOK_SIGNATURE_INVALID: { status: 403, message: 'The request signature is missing or invalid' },
   NOT_FOUND: { status: 404, message: 'Route not found' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   DELIVERY_FAILED: { status: 503, message: 'We could not send the OTP right now. Please try again shortly.' },

@@ -5,11 +5,10 @@ import { createCodeChecks } from './candidates.js';
 import { customerCanSignIn } from './customers.js';
 import { normaliseEmail, parsePhone } from './identifiers.js';
 import { generateCode, type CodeHasher } from './otp.js';
-import type { Challenge, Channel, Clock, Customer, Limiter, Log, PhoneNumber, Purpose, Senders, Store } from './ports.js';
+import type { Challenge, Channel, Clock, Customer, Limiter, Log, Messages, PhoneNumber, Purpose, Senders, Store } from './ports.js';
 import { completeProfile, createRegistrations, readProfile, type ProfileInput, type ProfileWarning } from './profiles.js';
 import { replacement } from './resend.js';
 import type { Tokens } from './tokens.js';
-import { otpMessage } from '../delivery/messages.js';
 
 export interface ChallengeSettings {
   otpLength: number;
@@ -32,6 +31,7 @@ export interface ChallengeDeps {
   store: Store;
   limiter: Limiter;
   senders: Senders;
+  messages: Messages;
   clock: Clock;
   hasher: CodeHasher;
   tokens: Tokens;
@@ -49,6 +49,8 @@ export interface CodeRequest extends IdentifierInput {
   purpose: Purpose;
   clientAddress: string;
   profile?: ProfileInput;
+  /** BCP 47 preferences for the message, best first (body `locale`, then Accept-Language). */
+  locales?: readonly string[];
 }
 
 export interface CodeSent {
@@ -83,7 +85,7 @@ interface Target {
 }
 
 export function createChallengeService(deps: ChallengeDeps) {
-  const { store, limiter, senders, clock, hasher, tokens, log, settings } = deps;
+  const { store, limiter, senders, messages, clock, hasher, tokens, log, settings } = deps;
   const ttlMs = settings.otpTtlSeconds * 1000;
   const codes = createCodeChecks({ store, hasher, settings });
   const registrations = createRegistrations({ store, maxAttempts: settings.otpMaxAttempts });
@@ -141,7 +143,7 @@ export function createChallengeService(deps: ChallengeDeps) {
       expiresInMinutes: Math.ceil(settings.otpTtlSeconds / 60),
     };
     const sender = senders[target.channel];
-    const message = otpMessage({ channel: target.channel, purpose: request.purpose, code, ttlMinutes: sent.expiresInMinutes });
+    const message = messages.render({ channel: target.channel, purpose: request.purpose, code, ttlMinutes: sent.expiresInMinutes, locales: request.locales ?? [] });
     // Sent before it is stored: a resend whose delivery fails leaves the code the customer
     // already holds working, instead of replacing it with one nobody received.
     try {

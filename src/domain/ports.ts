@@ -154,6 +154,28 @@ export interface OutboundMessage {
   /** Email only. */
   subject?: string;
   text: string;
+  /** Email only: the HTML part sent beside the text (multipart/alternative). */
+  html?: string;
+  /** The locale the text was rendered in. */
+  locale?: string;
+  /** SMS only: the segments the text travels in (for the bill and the metrics). */
+  segments?: number;
+}
+
+export interface MessageRequest {
+  channel: Channel;
+  purpose: Purpose;
+  code: string;
+  ttlMinutes: number;
+  /** BCP 47 preferences, best first: the body's `locale`, then Accept-Language. May name nothing known. */
+  locales: readonly string[];
+}
+
+export type RenderedMessage = Omit<OutboundMessage, 'to'> & { locale: string };
+
+/** The texts customers receive, per locale (src/domain/messages/). Checked at start-up; rendering cannot fail. */
+export interface Messages {
+  render(request: MessageRequest): RenderedMessage;
 }
 
 /** One delivery provider (Twilio, SMTP, console...). Throws on any failure. */

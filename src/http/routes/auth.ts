@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ChallengeService } from '../../domain/challenges.js';
 import type { Purpose } from '../../domain/ports.js';
 import type { ProfileInput } from '../../domain/profiles.js';
+import { requestedLocales } from '../locale.js';
 import { codeSentJson, signedInJson } from '../present.js';
 import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type RegisterVerifyBody, type Schemas } from '../schemas.js';
 
@@ -38,6 +39,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         clientAddress: request.ip,
         // The register paths validated the body against RegisterBody just above.
         profile: purpose === 'register' ? profileOf(request.body as RegisterBody) : undefined,
+        locales: requestedLocales(request.body.locale, request.headers['accept-language']),
       });
       return codeSentJson(sent, purpose, resend);
     });
@@ -74,6 +76,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         countryCode: request.body.country_code,
         clientAddress: request.ip,
         profile: purpose === 'register' ? profileOf(request.body) : undefined,
+        locales: requestedLocales(request.body.locale, request.headers['accept-language']),
       });
       return codeSentJson(sent, purpose, false);
     });
