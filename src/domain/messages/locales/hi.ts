@@ -5,7 +5,7 @@ import type { LocaleTemplates } from '../templates.js';
 // "मिनट" is the same in the singular and the plural; the plural form is kept for translators.
 export const hi: LocaleTemplates = {
   login: {
-    sms: '{code} आपका लॉगिन कोड है। यह {minutes, plural, one {# मिनट} other {# मिनट}} तक मान्य है। इसे किसी से साझा न करें।',
+    sms: '{code} आपका लॉगिन कोड है। यह {minutes, plural, one {# मिनट} other {# मिनट}} तक मान्य है। इसे किसी को न बताएं।',
     email_subject: 'आपका लॉगिन कोड',
     email_text:
       'आपका लॉगिन कोड है: {code}\n\nसाइन इन करने के लिए इसे दर्ज करें। यह {minutes, plural, one {# मिनट} other {# मिनट}} तक मान्य है।\n\n' +
@@ -15,7 +15,7 @@ export const hi: LocaleTemplates = {
       '<p>यह कोड किसी से साझा न करें। अगर आपने इसका अनुरोध नहीं किया था, तो इस ईमेल को अनदेखा करें।</p>',
   },
   register: {
-    sms: '{code} आपका सत्यापन कोड है। यह {minutes, plural, one {# मिनट} other {# मिनट}} तक मान्य है। इसे किसी से साझा न करें।',
+    sms: '{code} आपका सत्यापन कोड है। यह {minutes, plural, one {# मिनट} other {# मिनट}} तक मान्य है। इसे किसी को न बताएं।',
     email_subject: 'आपका पंजीकरण कोड',
     email_text:
       'आपका पंजीकरण कोड है: {code}\n\nअपना खाता बनाने के लिए इसे दर्ज करें। यह {minutes, plural, one {# मिनट} other {# मिनट}} तक मान्य है।\n\n' +
