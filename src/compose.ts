@@ -50,6 +50,8 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
   const clock = options.clock ?? systemClock;
   for (const warning of config.warnings) logger.warn(warning);
 
+  // Before anything is opened: a bad template stops start-up with nothing to clean up.
+  const messages = await loadMessages(config, logger);
   const database = await createDatabase(config.database);
   if (config.migrateOnStart) await migrateToLatest(database);
   const store = createStore(database);
@@ -57,7 +59,6 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
-  const messages = await loadMessages(config, logger);
   const stats = createDeliveryStats();
   const senders = await createSenders(config, logger);
   senders.phone = countingSegments(senders.phone, stats, logger);

@@ -15,7 +15,7 @@ export async function loadMessages(config: Pick<Config, 'messages' | 'otpLength'
     const files = config.messages.templatesDir === undefined ? [] : await readTemplateFiles(config.messages.templatesDir);
     const catalogue = createMessageCatalogue(settings, files);
     for (const { locale, purpose, encoding, segments, units } of catalogue.sms) {
-      logger.info({ locale, purpose, encoding, segments, characters: units }, 'SMS template measured');
+      logger.info({ locale, purpose, encoding, segments, units }, 'SMS template measured');
     }
     for (const warning of catalogue.warnings) logger.warn(warning);
     return catalogue.messages;

@@ -47,8 +47,9 @@ describe('SMS segments', () => {
     expect(measureSms(text)).toMatchObject({ encoding, segments });
   });
 
-  it('counts an extension-table character as 2 in the length', () => {
+  it('counts an extension-table character as 2 septets, and UCS-2 in UTF-16 units', () => {
     expect(measureSms('€').units).toBe(2);
+    expect(measureSms('कि').units).toBe(2);
   });
 });
 
@@ -172,6 +173,6 @@ describe('template checks', () => {
   it('refuses an SMS over SMS_MAX_SEGMENTS, naming the template, its encoding and size', () => {
     const error = templateProblem(() => catalogue({ smsMaxSegments: 1, webotpDomain: 'shop.example.com' }));
     expect(error.variable).toBe('SMS_MAX_SEGMENTS');
-    expect(error.message).toMatch(/built-in "hi" templates: login\.sms renders to 2 UCS-2 segments .* more than SMS_MAX_SEGMENTS=1/);
+    expect(error.message).toMatch(/built-in "hi" templates: login\.sms renders to 2 UCS-2 segments \(\d+ UTF-16 units .* more than SMS_MAX_SEGMENTS=1/);
   });
 });

@@ -70,7 +70,7 @@ export function createMessageCatalogue(settings: MessageSettings, files: readonl
       if (size.segments > settings.smsMaxSegments) {
         throw new TemplateError(
           source,
-          `${purpose}.sms renders to ${size.segments} ${size.encoding} segments (${size.units} characters with a ${settings.otpLength}-digit code and the autofill lines), more than SMS_MAX_SEGMENTS=${settings.smsMaxSegments}`,
+          `${purpose}.sms renders to ${size.segments} ${size.encoding} segments (${size.units} ${size.encoding === 'GSM-7' ? 'septets' : 'UTF-16 units'} with a ${settings.otpLength}-digit code and the autofill lines), more than SMS_MAX_SEGMENTS=${settings.smsMaxSegments}`,
           'SMS_MAX_SEGMENTS',
         );
       }

@@ -6,11 +6,12 @@ import { SegmentedMessage } from 'sms-segments-calculator';
 export interface SmsSize {
   encoding: 'GSM-7' | 'UCS-2';
   segments: number;
-  /** Characters as the encoding counts them (an extension-table character counts 2). */
+  /** The length as the encoding counts it: GSM-7 septets (an extension-table character is 2) or UCS-2 (UTF-16) units. */
   units: number;
 }
 
 export function measureSms(text: string): SmsSize {
   const message = new SegmentedMessage(text, 'auto', false);
-  return { encoding: message.encodingName, segments: message.segmentsCount, units: message.numberOfCharacters };
+  const units = message.encodingName === 'GSM-7' ? message.numberOfCharacters : text.length;
+  return { encoding: message.encodingName, segments: message.segmentsCount, units };
 }
