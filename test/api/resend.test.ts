@@ -110,6 +110,16 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expectStatus(await verify(phone, third), 201);
     });
 
+    it('counts at most five of 40 parallel wrong guesses split over both codes, then refuses both', async () => {
+      const { phone, first, second } = await pair();
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, index) => verify(phone, wrongCode([first, second], index + 1))));
+      expect(answers.filter((answer) => answer.status === 400), JSON.stringify(tally(answers))).toHaveLength(4);
+      const [row] = await sql(service, 'select attempts from otp_challenges where identifier = ?', [phone.e164]);
+      expect(Number(row?.attempts)).toBe(5);
+      expectError(await verify(phone, first), 429, 'OTP_ATTEMPTS_EXCEEDED');
+      expectError(await verify(phone, second), 429, 'OTP_ATTEMPTS_EXCEEDED');
+    });
+
     it('stores both codes only as keyed hashes', async () => {
       const { phone, first, second } = await pair();
       const [row] = await sql(service, 'select code_hash, prev_code_hash from otp_challenges where identifier = ?', [phone.e164]);
