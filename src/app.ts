@@ -17,6 +17,7 @@ import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
 import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerSessionRoutes } from './http/routes/session.js';
+import { registerWebhookRoutes, type TwilioStatusWebhook } from './http/routes/webhooks.js';
 import { buildSchemas } from './http/schemas.js';
 import { requestIdFrom, type RequestContext } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   context: RequestContext;
   /** Absent with METRICS_ENABLED=false; `serveHere` false when METRICS_PORT has its own listener. */
   metrics?: { metrics: Metrics; serveHere: boolean };
+  /** Twilio's delivery receipts, when TWILIO_STATUS_CALLBACK_URL is set. */
+  twilioStatus?: TwilioStatusWebhook;
   http: {
     apiDocs: boolean;
     corsOrigins: string[];
@@ -161,5 +164,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), deps.captcha);
   registerSessionRoutes(app, deps.sessions);
   registerJwksRoute(app, deps.jwks);
+  if (deps.twilioStatus !== undefined) registerWebhookRoutes(app, deps.twilioStatus);
   return app;
 }

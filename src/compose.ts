@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { countingSegments, createDeliveryStats, type DeliveryStats } from './delivery/delivery-stats.js';
 import { createSenders } from './delivery/index.js';
+import { loadMessages } from './delivery/templates-dir.js';
+import { receiptRecorder } from './delivery/twilio-status.js';
 import { createChallengeService } from './domain/challenges.js';
 import { createKeyRing, type KeyRing } from './domain/keys.js';
 import { observeChallenges, observeSenders } from './domain/observe.js';
@@ -17,7 +20,7 @@ import { createDatabase, isUnavailable } from './store/database.js';
 import { createDatabaseLimiter } from './store/limiter-db.js';
 import { createMetricsServer } from './http/metrics.js';
 import { createLogger, createRequestContext } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
+import { createMetrics, exposeDeliveryCounts } from './observability/metrics.js';
 import { createSecurityLog, fanOut } from './observability/security-log.js';
 import { migrateToLatest, pendingMigrations } from './store/migrate.js';
 import { createSessionStore } from './store/sessions-store.js';
@@ -40,6 +43,8 @@ export interface Composed {
   logger: Logger;
   /** The METRICS_PORT listener (started when the app listens), when one is configured. */
   metricsServer?: FastifyInstance;
+  /** SMS segments and delivery receipts counted so far (for a metrics endpoint). */
+  deliveryStats: DeliveryStats;
 }
 
 export async function composeApp(config: Config & { jwtSecret: string }, options: ComposeOptions = {}): Promise<Composed> {
@@ -53,6 +58,8 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     logger.warn({ count: config.testIdentifiers.size }, 'TEST_OTP_NUMBERS is on in production (ALLOW_TEST_OTP_IN_PRODUCTION): these identifiers sign in with fixed codes');
   }
 
+  // Before anything is opened: a bad template stops start-up with nothing to clean up.
+  const messages = await loadMessages(config, logger);
   const database = await createDatabase(config.database);
   if (config.migrateOnStart) await migrateToLatest(database);
   const store = createStore(database);
@@ -60,7 +67,10 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
-  const senders = observeSenders(await createSenders(config, logger, clock), events);
+  const stats = createDeliveryStats();
+  if (metrics !== undefined) exposeDeliveryCounts(metrics, () => stats.snapshot());
+  const created = await createSenders(config, logger, clock);
+  const senders = observeSenders({ ...created, phone: countingSegments(created.phone, stats, logger) }, events);
   // The full phone metadata is loaded only when number types are checked (it costs memory).
   const numberTypes = config.smsRefusedNumberTypes.length === 0 ? undefined : await import('./domain/number-types.js');
   const phonePolicy = createPhonePolicy(
@@ -86,6 +96,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     limiter,
     phonePolicy,
     senders,
+    messages,
     clock,
     log: context.log,
     hasher: createCodeHasher(deriveOtpKey({ otpSecret: config.otpSecret, jwtSecret: config.jwtSecret })),
@@ -100,6 +111,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
       deliveryTimeoutMs: config.deliveryTimeoutMs,
       appDebug: config.appDebug,
       defaultCountry: config.defaultCountry,
+      acceptPreviousCode: config.otpAcceptPreviousCode,
     },
   });
 
@@ -123,6 +135,9 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
         if (pending.length > 0) throw new Error(`not applied: ${pending.join(', ')}`);
       },
     },
+    ...(config.twilio.statusCallbackUrl === undefined || config.twilio.authToken === undefined
+      ? {}
+      : { twilioStatus: { url: config.twilio.statusCallbackUrl, authToken: config.twilio.authToken, onReceipt: receiptRecorder(stats, logger) } }),
     http: {
       apiDocs: config.apiDocs,
       corsOrigins: config.corsOrigins,
@@ -165,7 +180,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     ]);
     await database.close();
   });
-  return { app, logger, ...(metricsServer === undefined ? {} : { metricsServer }) };
+  return { app, logger, deliveryStats: stats, ...(metricsServer === undefined ? {} : { metricsServer }) };
 }
 
 /** The signing key and every key that still verifies, from JWT_ALG and its keys. */

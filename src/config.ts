@@ -343,6 +343,8 @@ export function loadConfig(env: Env) {
 
   const jwt = jwtKeys(env, production);
 
+  const messages = messageSettings(env);
+
   const config = {
     nodeEnv,
     production,
@@ -409,6 +411,8 @@ export function loadConfig(env: Env) {
     otpTtlSeconds: int(env, 'OTP_TTL_SECONDS', 600, 30, 24 * 3600),
     /** OTP_MAX_ATTEMPTS, default 5: wrong tries that kill a code. */
     otpMaxAttempts: int(env, 'OTP_MAX_ATTEMPTS', 5, 1, 100),
+    /** OTP_ACCEPT_PREVIOUS_CODE, default true: a resend leaves the code it replaces valid until its own expiry (one attempts budget for both). */
+    otpAcceptPreviousCode: bool(env, 'OTP_ACCEPT_PREVIOUS_CODE', true),
     /** OTP_RESEND_COOLDOWN_SECONDS, default 60: per identifier and purpose; 0 turns it off. */
     otpResendCooldownSeconds: int(env, 'OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 24 * 3600),
     limits: {
@@ -468,6 +472,8 @@ export function loadConfig(env: Env) {
       /** TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: one is required for twilio. */
       from: str(env, 'TWILIO_FROM'),
       messagingServiceSid: str(env, 'TWILIO_MESSAGING_SERVICE_SID'),
+      /** TWILIO_STATUS_CALLBACK_URL, optional: the public URL of POST /api/v1/webhooks/twilio/status; Twilio then reports each SMS's fate there. */
+      statusCallbackUrl: url(env, 'TWILIO_STATUS_CALLBACK_URL', ['http:', 'https:']),
     },
     smsWebhook: {
       /** SMS_WEBHOOK_URL: required for webhook; receives the signed JSON POST. */
@@ -481,6 +487,8 @@ export function loadConfig(env: Env) {
       /** EMAIL_FROM, e.g. "Shop <no-reply@example.com>": required for smtp. */
       from: str(env, 'EMAIL_FROM'),
     },
+    /** TEMPLATES_DIR, DEFAULT_LOCALE, WEBOTP_DOMAIN, ANDROID_APP_HASH, SMS_MAX_SEGMENTS: see messageSettings below. */
+    messages,
     /**
      * DELIVERY_TIMEOUT_MS, default 10000: the whole delivery (every provider in the list) gives up
      * after this; with several providers each attempt gets an equal share of what is left.
@@ -518,6 +526,9 @@ export function loadConfig(env: Env) {
   if (config.smsWebhook.secret !== undefined && config.smsWebhook.secret.length < 32) {
     throw new ConfigError('SMS_WEBHOOK_SECRET', 'must be at least 32 characters');
   }
+  if (config.twilio.statusCallbackUrl !== undefined && !config.smsProviders.includes('twilio')) {
+    throw new ConfigError('TWILIO_STATUS_CALLBACK_URL', 'needs SMS_PROVIDER to list twilio: the Twilio auth token is what signs the callbacks');
+  }
   if (config.emailProviders.includes('smtp')) {
     if (!config.smtp.url) throw new ConfigError('SMTP_URL', 'must be set when EMAIL_PROVIDER lists smtp');
     if (!config.smtp.from) throw new ConfigError('EMAIL_FROM', 'must be set when EMAIL_PROVIDER lists smtp');
@@ -531,6 +542,37 @@ export function loadConfig(env: Env) {
     }
   }
   return config;
+}
+
+/** What the messages customers receive are made from (src/domain/messages/). */
+function messageSettings(env: Env) {
+  const defaultLocale = str(env, 'DEFAULT_LOCALE') ?? 'en';
+  try {
+    Intl.getCanonicalLocales(defaultLocale);
+  } catch {
+    throw new ConfigError('DEFAULT_LOCALE', `must be a BCP 47 language tag such as en or hi-IN, got "${defaultLocale}"`);
+  }
+  const webotpDomain = str(env, 'WEBOTP_DOMAIN')?.toLowerCase();
+  // A host alone: the WebOTP line binds the code to https://<host>, so no scheme, port or path.
+  if (webotpDomain !== undefined && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(webotpDomain)) {
+    throw new ConfigError('WEBOTP_DOMAIN', `must be a host name such as shop.example.com (no scheme, port or path), got "${webotpDomain}"`);
+  }
+  const androidAppHash = str(env, 'ANDROID_APP_HASH');
+  if (androidAppHash !== undefined && !/^[A-Za-z0-9+/]{11}$/.test(androidAppHash)) {
+    throw new ConfigError('ANDROID_APP_HASH', 'must be the 11-character app hash string SMS Retriever computes (letters, digits, + and /)');
+  }
+  return {
+    /** TEMPLATES_DIR, optional: a folder of <locale>.json files that override or add templates. */
+    templatesDir: str(env, 'TEMPLATES_DIR'),
+    /** DEFAULT_LOCALE, default en: the locale when neither the body nor Accept-Language names a known one. */
+    defaultLocale,
+    /** WEBOTP_DOMAIN, optional: adds the WebOTP line "@<domain> #<code>" as the last line of every SMS. */
+    webotpDomain,
+    /** ANDROID_APP_HASH, optional: the 11-character hash Android's SMS Retriever looks for, on its own line. */
+    androidAppHash,
+    /** SMS_MAX_SEGMENTS, default 2: start-up fails when any SMS template renders to more segments. */
+    smsMaxSegments: int(env, 'SMS_MAX_SEGMENTS', 2, 1, 10),
+  };
 }
 
 /** A signing or HMAC key: at least 32 bytes, and in production not obviously weak (config-rules.ts). */

@@ -25,6 +25,7 @@ export const ERRORS = {
   REFRESH_TOKEN_INVALID: { status: 401, message: 'The refresh token is not valid. Please sign in again.' },
   REFRESH_TOKEN_REUSED: { status: 401, message: 'This refresh token was already used: the session has been ended. Please sign in again.' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session' },
+  WEBHOOK_SIGNATURE_INVALID: { status: 403, message: 'The request signature is missing or invalid' },
   NOT_FOUND: { status: 404, message: 'Route not found' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large' },

@@ -3,6 +3,7 @@ import { createTransport } from 'nodemailer';
 import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { ConfigError, type Config } from '../config.js';
 import type { OutboundMessage, Sender } from '../domain/ports.js';
+import { htmlDocument } from './email-html.js';
 
 /** Parallel SMTP sessions; more queue inside nodemailer. */
 const MAX_CONNECTIONS = 5;
@@ -31,7 +32,9 @@ export function createSmtpSender(config: Pick<Config, 'smtp' | 'deliveryTimeoutM
     name: 'smtp',
     async send(message: OutboundMessage, signal: AbortSignal): Promise<void> {
       signal.throwIfAborted();
-      const sending = transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text });
+      // Text and HTML travel together (multipart/alternative): the client shows the one it can.
+      const html = message.html === undefined ? undefined : htmlDocument({ locale: message.locale ?? 'en', subject: message.subject ?? '', body: message.html });
+      const sending = transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html });
       try {
         await untilAborted(sending, signal);
       } catch (error) {

@@ -10,7 +10,7 @@ const KEEP_ALIVE_MS = 30_000;
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
 
 export function createTwilioSender(config: Pick<Config, 'twilio'>): Sender {
-  const { apiBaseUrl, accountSid, authToken, from, messagingServiceSid } = config.twilio;
+  const { apiBaseUrl, accountSid, authToken, from, messagingServiceSid, statusCallbackUrl } = config.twilio;
   if (accountSid === undefined) throw new ConfigError('TWILIO_ACCOUNT_SID', 'must be set for the twilio sender');
   if (authToken === undefined) throw new ConfigError('TWILIO_AUTH_TOKEN', 'must be set for the twilio sender');
   if (from === undefined && messagingServiceSid === undefined) {
@@ -29,6 +29,8 @@ export function createTwilioSender(config: Pick<Config, 'twilio'>): Sender {
       // A messaging service picks the sender number itself; Twilio wants one or the other.
       if (messagingServiceSid !== undefined) form.set('MessagingServiceSid', messagingServiceSid);
       else if (from !== undefined) form.set('From', from);
+      // Delivery receipts: Twilio posts each status change there (src/http/routes/webhooks.ts).
+      if (statusCallbackUrl !== undefined) form.set('StatusCallback', statusCallbackUrl);
 
       const response = await request(endpoint, {
         dispatcher: agent,

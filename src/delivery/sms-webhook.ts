@@ -14,6 +14,8 @@ export interface WebhookPayload {
   body: string;
   code_length: number;
   purpose: OutboundMessage['purpose'];
+  /** The BCP 47 locale the text was rendered in. */
+  locale?: string;
 }
 
 export function createWebhookSender(config: Pick<Config, 'smsWebhook'>): Sender {
@@ -28,7 +30,13 @@ export function createWebhookSender(config: Pick<Config, 'smsWebhook'>): Sender 
   return {
     name: 'webhook',
     async send(message: OutboundMessage, signal: AbortSignal): Promise<void> {
-      const payload: WebhookPayload = { to: message.to, body: message.text, code_length: message.codeLength, purpose: message.purpose };
+      const payload: WebhookPayload = {
+        to: message.to,
+        body: message.text,
+        code_length: message.codeLength,
+        purpose: message.purpose,
+        ...(message.locale === undefined ? {} : { locale: message.locale }),
+      };
       const body = JSON.stringify(payload);
       // Wall-clock time, not the service's Clock: the receiver checks it against its own clock.
       const timestamp = String(Math.floor(Date.now() / 1000));

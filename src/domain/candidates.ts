@@ -2,9 +2,11 @@
 // without country code although the request had one (the spec's own example): then every live
 // code for those national digits is a candidate, in whatever country. The code is checked against
 // each; a wrong guess counts against every one, so no candidate ever takes more than its attempts.
+// A candidate may hold two live codes (resend.ts): either proves it.
 import { AppError } from '../errors.js';
 import { nationalCandidates, normaliseEmail, parsePhone } from './identifiers.js';
 import type { CodeHasher } from './otp.js';
+import { provenCodeHash } from './resend.js';
 import type { Challenge, Purpose, Store } from './ports.js';
 import type { IdentifierInput } from './challenges.js';
 
@@ -70,8 +72,11 @@ export function createCodeChecks(deps: CandidateDeps) {
     if (live.length === 0) throw new AppError('OTP_EXPIRED');
     if (live.length > MAX_CANDIDATES) throw new AppError('OTP_NOT_FOUND');
 
-    const proven = live.find((challenge) => hasher.matches(challenge.codeHash, challenge.purpose, challenge.identifier, otp));
-    if (proven !== undefined) return proven;
+    for (const challenge of live) {
+      // The code proven (current or previous) is the one the consume must name.
+      const codeHash = provenCodeHash(hasher, challenge, otp, nowMs);
+      if (codeHash !== undefined) return { ...challenge, codeHash };
+    }
 
     // The guarded increments are the arbiters: of parallel wrong guesses at most `max` count on each.
     const counts = await Promise.all(live.map((challenge) => store.countFailedAttempt(challenge, challenge.codeHash, max)));

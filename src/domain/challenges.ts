@@ -8,11 +8,11 @@ import { createEnumerationProtection } from './enumeration.js';
 import { normaliseEmail, parsePhone } from './identifiers.js';
 import { createLimits, type LimitSettings, type SendTarget } from './limits.js';
 import { generateCode, type CodeHasher } from './otp.js';
-import type { Challenge, Channel, Clock, Customer, Limiter, Log, PhoneNumber, Purpose, Senders, Store } from './ports.js';
+import type { Challenge, Channel, Clock, Customer, Limiter, Log, Messages, PhoneNumber, Purpose, Senders, Store } from './ports.js';
 import { completeProfile, createRegistrations, readProfile, type ProfileInput, type ProfileWarning } from './profiles.js';
 import type { SessionService, SignedIn } from './sessions.js';
 import type { TestIdentifiers } from './test-identifiers.js';
-import { otpMessage } from '../delivery/messages.js';
+import { replacement } from './resend.js';
 
 export interface ChallengeSettings {
   otpLength: number;
@@ -26,6 +26,8 @@ export interface ChallengeSettings {
   /** The spec's development mode: a code whose delivery failed is returned in the answer. */
   appDebug: boolean;
   defaultCountry: string | undefined;
+  /** A resend keeps the replaced code valid until its own expiry (resend.ts). */
+  acceptPreviousCode: boolean;
 }
 
 export interface ChallengeDeps {
@@ -33,6 +35,7 @@ export interface ChallengeDeps {
   limiter: Limiter;
   phonePolicy: { check(phone: PhoneNumber | null): void };
   senders: Senders;
+  messages: Messages;
   clock: Clock;
   hasher: CodeHasher;
   sessions: Pick<SessionService, 'start'>;
@@ -50,6 +53,8 @@ export interface CodeRequest extends IdentifierInput {
   purpose: Purpose;
   clientAddress: string;
   profile?: ProfileInput;
+  /** BCP 47 preferences for the message, best first (body `locale`, then Accept-Language). */
+  locales?: readonly string[];
 }
 
 export interface CodeSent {
@@ -82,7 +87,7 @@ interface Target {
 }
 
 export function createChallengeService(deps: ChallengeDeps) {
-  const { store, limiter, senders, clock, hasher, sessions, log, settings } = deps;
+  const { store, limiter, senders, messages, clock, hasher, sessions, log, settings } = deps;
   const ttlMs = settings.otpTtlSeconds * 1000;
   const codes = createCodeChecks({ store, hasher, settings });
   const registrations = createRegistrations({ store, maxAttempts: settings.otpMaxAttempts });
@@ -119,13 +124,15 @@ export function createChallengeService(deps: ChallengeDeps) {
       expiresAtMs: clock.now() + ttlMs,
       phoneNational: target.phone?.national ?? null,
       profile,
+      replacing: replacement(settings, clock.now()),
     };
     const sent: CodeSent = {
       channel: target.channel,
       sentTo: target.phone?.national ?? target.identifier,
       expiresInMinutes: Math.ceil(settings.otpTtlSeconds / 60),
     };
-    const message = otpMessage({ channel: target.channel, purpose: request.purpose, code, ttlMinutes: sent.expiresInMinutes });
+    const rendered = messages.render({ channel: target.channel, purpose: request.purpose, code, ttlMinutes: sent.expiresInMinutes, locales: request.locales ?? [] });
+    const message = { ...rendered, purpose: request.purpose, codeLength: code.length };
     const save = () => store.saveChallenge(challenge);
     // Sent before it is stored: a resend whose delivery fails leaves the code the customer holds working.
     const failure = await delivery.deliver({ target: sendTarget(target), message, silent, taken, save });

@@ -58,9 +58,25 @@ export interface Challenge extends ChallengeKey {
   /** Phone challenges only: the national number, to find a code verified without country code. */
   phoneNational: string | null;
   profile: RegistrationProfile;
+  /** The live code a resend replaced (OTP_ACCEPT_PREVIOUS_CODE), or null. */
+  previous: PreviousCode | null;
 }
 
-export type NewChallenge = Omit<Challenge, 'attempts'>;
+/** A code a resend replaced: valid until its own expiry, sharing the pair's one attempts budget. */
+export interface PreviousCode {
+  codeHash: string;
+  expiresAtMs: number;
+}
+
+/** How a new code treats the live one it replaces (decided by src/domain/resend.ts). */
+export interface Replacement {
+  /** Keep the replaced code (while unexpired and attempts are left) and carry its attempts over. */
+  keepPrevious: boolean;
+  nowMs: number;
+  maxAttempts: number;
+}
+
+export type NewChallenge = Omit<Challenge, 'attempts' | 'previous'> & { replacing: Replacement };
 
 export interface NewCustomer {
   email: string | null;
@@ -78,8 +94,10 @@ export interface Store {
   isUsernameTaken(username: string): Promise<boolean>;
 
   /**
-   * Replaces any challenge for the same identifier and purpose (one live code each), profile
-   * fields included: the fields stored are exactly the new request's, never merged with earlier ones.
+   * Replaces any challenge for the same identifier and purpose, profile fields included: the fields
+   * stored are exactly the new request's, never merged with earlier ones. One atomic upsert: with
+   * `replacing.keepPrevious` the code replaced stays as the previous one (the one before it is
+   * dropped: at most two live codes) and its attempts carry over; otherwise attempts restart at 0.
    */
   saveChallenge(challenge: NewChallenge): Promise<void>;
   findChallenge(identifier: string, purpose: Purpose): Promise<Challenge | undefined>;
@@ -87,12 +105,13 @@ export interface Store {
   findPhoneChallengesByNational(national: string[], purpose: Purpose): Promise<Challenge[]>;
   /**
    * Race-safe single use: one conditional delete that exactly one caller can win, and only while
-   * the hash still matches, the code is unexpired and attempts are left.
+   * the hash is the current or the previous code's, that code is unexpired and attempts are left.
+   * Deleting the row ends both codes.
    */
   consumeChallenge(key: ChallengeKey, codeHash: string, maxAttempts: number, nowMs: number): Promise<boolean>;
   /**
-   * Guarded increment (only while attempts are left and the code was not replaced): returns the
-   * new count, or undefined when attempts were already used up.
+   * Guarded increment of the pair's one budget (only while attempts are left and `codeHash` is still
+   * the current or previous code): returns the new count, or undefined when used up or replaced.
    */
   countFailedAttempt(key: ChallengeKey, codeHash: string, maxAttempts: number): Promise<number | undefined>;
 
@@ -162,6 +181,28 @@ export interface OutboundMessage {
   /** What the code is for and how many digits it has: for providers that template or route by it. */
   purpose: Purpose;
   codeLength: number;
+  /** Email only: the HTML part sent beside the text (multipart/alternative). */
+  html?: string;
+  /** The locale the text was rendered in. */
+  locale?: string;
+  /** SMS only: the segments the text travels in (for the bill and the metrics). */
+  segments?: number;
+}
+
+export interface MessageRequest {
+  channel: Channel;
+  purpose: Purpose;
+  code: string;
+  ttlMinutes: number;
+  /** BCP 47 preferences, best first: the body's `locale`, then Accept-Language. May name nothing known. */
+  locales: readonly string[];
+}
+
+export type RenderedMessage = Omit<OutboundMessage, 'to' | 'purpose' | 'codeLength'> & { locale: string };
+
+/** The texts customers receive, per locale (src/domain/messages/). Checked at start-up; rendering cannot fail. */
+export interface Messages {
+  render(request: MessageRequest): RenderedMessage;
 }
 
 /**

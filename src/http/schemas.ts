@@ -8,6 +8,12 @@ const Username = Type.String({ pattern: '^[A-Za-z0-9_.-]{3,30}$', description: '
 const EmailText = Type.String({ minLength: 3, maxLength: 254 });
 const PhoneText = Type.String({ minLength: 4, maxLength: 32, description: '+E.164, or a national number with country_code' });
 const CaptchaToken = Type.String({ minLength: 1, maxLength: 8192, description: 'The captcha widget\'s token (required when CAPTCHA_PROVIDER is set)' });
+const Locale = Type.String({
+  minLength: 2,
+  maxLength: 35,
+  pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$',
+  description: 'BCP 47 language tag for the message ("hi", "hi-IN"); one the service has no templates for falls back, never an error',
+});
 const IdentifierType = Type.Union([Type.Literal('phone'), Type.Literal('email')]);
 
 export function buildSchemas(otpLength: number) {
@@ -28,18 +34,18 @@ export function buildSchemas(otpLength: number) {
 
   return {
     /** login-api-v2: /login, /resend-login-otp */
-    RequestBody: Type.Object({ ...identify, ...captcha }, { additionalProperties: false }),
+    RequestBody: Type.Object({ ...identify, ...captcha, locale: Type.Optional(Locale) }, { additionalProperties: false }),
     /** login-api-v2: /register, /resend-registration-otp (phone: an unverified phone for an email registration) */
-    RegisterBody: Type.Object({ ...identify, ...profile, ...captcha, phone: Type.Optional(PhoneText) }, { additionalProperties: false }),
+    RegisterBody: Type.Object({ ...identify, ...profile, ...captcha, phone: Type.Optional(PhoneText), locale: Type.Optional(Locale) }, { additionalProperties: false }),
     /** login-api-v2: /verify-login-otp */
     VerifyBody: Type.Object({ ...identify, otp: Otp }, { additionalProperties: false }),
     /** login-api-v2: /verify-registration-otp; profile fields sent here win over those sent with the code */
     RegisterVerifyBody: Type.Object({ ...identify, otp: Otp, ...profile, phone: Type.Optional(PhoneText) }, { additionalProperties: false }),
     /** SAL-27: /customer/login/request-otp */
-    PhoneRequestBody: Type.Object({ phone: PhoneText, country_code: Type.Optional(CountryCode), ...captcha }, { additionalProperties: false }),
+    PhoneRequestBody: Type.Object({ phone: PhoneText, country_code: Type.Optional(CountryCode), ...captcha, locale: Type.Optional(Locale) }, { additionalProperties: false }),
     /** SAL-27: /customer/register/request-otp */
     PhoneRegisterBody: Type.Object(
-      { phone: PhoneText, country_code: Type.Optional(CountryCode), ...profile, ...captcha },
+      { phone: PhoneText, country_code: Type.Optional(CountryCode), ...profile, ...captcha, locale: Type.Optional(Locale) },
       { additionalProperties: false },
     ),
     /** SAL-27: /customer/login/verify-otp */

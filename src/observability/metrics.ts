@@ -2,6 +2,7 @@
 // One registry per app (tests run several apps in one process). Every label is bounded: route
 // patterns (never URLs), calling codes (never numbers), catalogue codes, fixed outcomes.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeliveryCounts } from '../delivery/delivery-stats.js';
 import type { Events } from '../domain/ports.js';
 
 export interface Metrics {
@@ -65,4 +66,43 @@ export function createMetrics(): Metrics {
       requests.observe({ method, route, status_code: String(statusCode) }, seconds);
     },
   };
+}
+
+/**
+ * SMS segments and Twilio delivery receipts (delivery/delivery-stats.ts keeps the running totals):
+ * read at every scrape. Receipts are labelled by status, calling code and Twilio error code.
+ */
+export function exposeDeliveryCounts(metrics: Metrics, read: () => DeliveryCounts): void {
+  const registers = [metrics.registry];
+  new Counter({
+    name: 'sms_sent_by_segments_total',
+    help: 'SMS codes delivered, by the number of segments each one took (what the bill counts)',
+    labelNames: ['segments'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [segments, count] of Object.entries(read().smsBySegments)) this.inc({ segments }, count);
+    },
+  });
+  new Counter({
+    name: 'sms_segments_total',
+    help: 'SMS segments sent in all',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read().smsSegments);
+    },
+  });
+  new Counter({
+    name: 'sms_delivery_receipts_total',
+    help: "Twilio status callbacks by final status (delivered, undelivered, failed), calling code and Twilio's error code",
+    labelNames: ['status', 'calling_code', 'error_code'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const receipt of read().receipts) {
+        this.inc({ status: receipt.status, calling_code: receipt.callingCode, error_code: receipt.errorCode ?? 'none' }, receipt.count);
+      }
+    },
+  });
 }

@@ -3,6 +3,7 @@ import type { DatabaseHandle } from './database.js';
 import * as initial from './migrations/001-initial.js';
 import * as limitState from './migrations/002-limit-state.js';
 import * as sessions from './migrations/003-sessions.js';
+import * as previousCode from './migrations/004-previous-code.js';
 
 /**
  * Brings the schema up to date. Safe when several instances start at once: the whole run holds a
@@ -27,6 +28,7 @@ async function migrator(handle: DatabaseHandle): Promise<Migrator> {
         '001-initial': { up: (db) => initial.up(db, handle.dialect) },
         '002-limit-state': { up: (db) => limitState.up(db, handle.dialect) },
         '003-sessions': { up: (db) => sessions.up(db, handle.dialect) },
+        '004-previous-code': { up: (db) => previousCode.up(db, handle.dialect) },
       };
     },
   };

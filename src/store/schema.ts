@@ -31,6 +31,9 @@ export interface OtpChallengesTable {
   reg_phone_e164: string | null;
   reg_phone_national: string | null;
   reg_country_code: string | null;
+  /** The code a resend replaced, alive until its own expiry (migration 004). */
+  prev_code_hash: string | null;
+  prev_expires_at: number | null;
 }
 
 export interface LimitStateTable {

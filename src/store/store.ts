@@ -9,6 +9,7 @@ import type { CustomersTable, Database, OtpChallengesTable } from './schema.js';
 
 type ChallengeRow = Selectable<OtpChallengesTable>;
 type KeyArgs = { identifier: string; purpose: Purpose; code_hash: string };
+type SaveArgs = ChallengeRow & { keep: number; now: number; max: number };
 
 function prepareQueries(handle: DatabaseHandle) {
   const { db } = handle;
@@ -26,10 +27,13 @@ function prepareQueries(handle: DatabaseHandle) {
     usernameTaken: prepareQuery<{ username: string }, { id: number }>(handle, (arg) =>
       db.selectFrom('customers').select('id').where(sql`lower(username)`, '=', sql`lower(${arg('username')})`),
     ),
-    // One live code per identifier and purpose: a new code replaces the old one, its attempts and
-    // its profile fields (never merged: a stranger's fields must not outlive the code sent with them).
-    saveChallenge: prepareQuery<ChallengeRow, never>(handle, (arg) =>
-      db
+    // A new code replaces the old one and its profile fields (never merged: a stranger's fields must
+    // not outlive the code sent with them). With `keep`, the replaced code stays as the previous one
+    // while it is unexpired and has attempts left, and its attempts carry over (one budget for the
+    // pair); the one before it is dropped. Decided in the same statement, on the row as it was.
+    saveChallenge: prepareQuery<SaveArgs, never>(handle, (arg) => {
+      const keeps = sql<boolean>`${arg('keep')} = 1 and otp_challenges.expires_at > ${arg('now')} and otp_challenges.attempts < ${arg('max')}`;
+      return db
         .insertInto('otp_challenges')
         .values({
           identifier: arg('identifier'),
@@ -45,12 +49,14 @@ function prepareQueries(handle: DatabaseHandle) {
           reg_phone_e164: arg('reg_phone_e164'),
           reg_phone_national: arg('reg_phone_national'),
           reg_country_code: arg('reg_country_code'),
+          prev_code_hash: null,
+          prev_expires_at: null,
         })
         .onConflict((oc) =>
           oc.columns(['identifier', 'purpose']).doUpdateSet(({ ref }) => ({
             channel: ref('excluded.channel'),
             code_hash: ref('excluded.code_hash'),
-            attempts: 0,
+            attempts: sql<number>`case when ${keeps} then otp_challenges.attempts else 0 end`,
             expires_at: ref('excluded.expires_at'),
             phone_national: ref('excluded.phone_national'),
             reg_name: ref('excluded.reg_name'),
@@ -59,9 +65,11 @@ function prepareQueries(handle: DatabaseHandle) {
             reg_phone_e164: ref('excluded.reg_phone_e164'),
             reg_phone_national: ref('excluded.reg_phone_national'),
             reg_country_code: ref('excluded.reg_country_code'),
+            prev_code_hash: sql<string | null>`case when ${keeps} then otp_challenges.code_hash else null end`,
+            prev_expires_at: sql<number | null>`case when ${keeps} then otp_challenges.expires_at else null end`,
           })),
-        ),
-    ),
+        );
+    }),
     challenge: prepareQuery<{ identifier: string; purpose: Purpose }, Selectable<OtpChallengesTable>>(handle, (arg) =>
       db.selectFrom('otp_challenges').selectAll().where('identifier', '=', arg('identifier')).where('purpose', '=', arg('purpose')),
     ),
@@ -75,26 +83,32 @@ function prepareQueries(handle: DatabaseHandle) {
           .where('purpose', '=', arg('purpose'))
           .limit(10),
     ),
-    // Single use: a conditional delete that exactly one caller can win, and only while the hash
-    // still matches (not replaced), the code is unexpired and attempts are left.
+    // Single use: a conditional delete that exactly one caller can win, and only while the hash is
+    // the current code's or the previous one's, that code is unexpired and attempts are left.
+    // Deleting the row ends both codes.
     consume: prepareQuery<KeyArgs & { max: number; now: number }, { identifier: string }>(handle, (arg) =>
       db
         .deleteFrom('otp_challenges')
         .where('identifier', '=', arg('identifier'))
         .where('purpose', '=', arg('purpose'))
-        .where('code_hash', '=', arg('code_hash'))
         .where('attempts', '<', arg('max'))
-        .where('expires_at', '>', arg('now'))
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('code_hash', '=', arg('code_hash')), eb('expires_at', '>', arg('now'))]),
+            eb.and([eb('prev_code_hash', '=', arg('code_hash')), eb('prev_expires_at', '>', arg('now'))]),
+          ]),
+        )
         .returning('identifier'),
     ),
-    // Guarded increment: of parallel wrong guesses at most `max` count.
+    // Guarded increment of the pair's one budget: of parallel wrong guesses at most `max` count,
+    // and a guess still counts when a resend replaced the code it was read with.
     failedAttempt: prepareQuery<KeyArgs & { max: number }, { attempts: number }>(handle, (arg) =>
       db
         .updateTable('otp_challenges')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
         .where('identifier', '=', arg('identifier'))
         .where('purpose', '=', arg('purpose'))
-        .where('code_hash', '=', arg('code_hash'))
+        .where((eb) => eb.or([eb('code_hash', '=', arg('code_hash')), eb('prev_code_hash', '=', arg('code_hash'))]))
         .where('attempts', '<', arg('max'))
         .returning('attempts'),
     ),
@@ -167,6 +181,11 @@ export function createStore(handle: DatabaseHandle): Store {
         reg_phone_e164: challenge.profile.phone?.e164 ?? null,
         reg_phone_national: challenge.profile.phone?.national ?? null,
         reg_country_code: challenge.profile.phone?.countryCode ?? null,
+        prev_code_hash: null,
+        prev_expires_at: null,
+        keep: challenge.replacing.keepPrevious ? 1 : 0,
+        now: challenge.replacing.nowMs,
+        max: challenge.replacing.maxAttempts,
       });
     },
 
@@ -274,5 +293,6 @@ function toChallenge(row: Selectable<OtpChallengesTable>): Challenge {
           ? null
           : { e164: row.reg_phone_e164, national: row.reg_phone_national ?? '', countryCode: row.reg_country_code ?? '' },
     },
+    previous: row.prev_code_hash === null ? null : { codeHash: row.prev_code_hash, expiresAtMs: Number(row.prev_expires_at) },
   };
 }

@@ -182,24 +182,8 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     });
   });
 
+  // How a resend treats the code it replaces: test/api/resend.test.ts.
   describe('replacement', () => {
-    it('replaces the old code when a new one is asked for: old 400 OTP_INVALID, new works', async () => {
-      const { phone, code: old } = await pendingRegistration();
-      const fresh = await replaceCode(V2.resendRegistration, { type: 'phone', identifier: phone.e164 }, phone.e164, old);
-      expectError(await verifyRegistration(phone, old), 400, 'OTP_INVALID');
-      expectStatus(await verifyRegistration(phone, fresh), 201);
-    });
-
-    it('replaces an old login code the same way', async () => {
-      const { phone } = await registerPhone(service);
-      service.clock.advance(COOLDOWN_MS);
-      expectStatus(await service.post(V2.login, { type: 'phone', identifier: phone.e164 }), 200);
-      const old = smsCode(service, phone.e164);
-      const fresh = await replaceCode(V2.resendLogin, { type: 'phone', identifier: phone.e164 }, phone.e164, old);
-      expectError(await service.post(V2.verifyLogin, { type: 'phone', identifier: phone.e164, otp: old }), 400, 'OTP_INVALID');
-      expectStatus(await service.post(V2.verifyLogin, { type: 'phone', identifier: phone.e164, otp: fresh }), 200);
-    });
-
     it('keeps one pending row per identifier and purpose', async () => {
       const { phone, code } = await pendingRegistration();
       await replaceCode(V2.register, { type: 'phone', identifier: phone.e164 }, phone.e164, code);

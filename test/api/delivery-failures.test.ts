@@ -62,7 +62,8 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       const failed = await service.post(V2.register, { type: 'phone', identifier: phone.e164 });
       const tookMs = Date.now() - startedMs;
       expectError(failed, 503, 'DELIVERY_FAILED');
-      expect(JSON.stringify(failed.body)).not.toMatch(/(?<!\d)\d{6}(?!\d)/);
+      // No code in the answer (request_id, a random UUID, may hold six digits in a row by chance: left out).
+      expect(JSON.stringify({ ...failed.body, request_id: undefined })).not.toMatch(/(?<!\d)\d{6}(?!\d)/);
       if (mode === 'hang') {
         expect(tookMs).toBeGreaterThanOrEqual(900);
         expect(tookMs).toBeLessThan(5000);

@@ -64,6 +64,9 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(sample(text, 'refusals_total', { code: 'OTP_COOLDOWN', status_code: '429' })).toBe(1);
       expect(sample(text, 'refusals_total', { code: 'DELIVERY_FAILED', status_code: '503' })).toBe(1);
       expect(sample(text, 'refusals_total', { code: 'UNAUTHORIZED', status_code: '401' })).toBe(1);
+      // The two SMS delivered (English templates) took one segment each.
+      expect(sample(text, 'sms_sent_by_segments_total', { segments: '1' })).toBe(2);
+      expect(text).toMatch(/^sms_segments_total 2$/m);
       expect(
         sample(text, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/auth/verify-registration-otp', status_code: '400' }),
       ).toBe(4);

@@ -82,7 +82,7 @@ describe.each(backendsUnderTest())('%s', (backend) => {
       expect(smsCount(service, phone.e164)).toBe(0);
       expect(receiver.rejectedCount()).toBe(rejectedBefore);
       expect(receiver.messages.filter((message) => message.to === phone.e164)).toEqual([
-        expect.objectContaining({ purpose: 'register', code_length: 6, fields: ['to', 'body', 'code_length', 'purpose'] }),
+        expect.objectContaining({ purpose: 'register', code_length: 6, fields: ['to', 'body', 'code_length', 'purpose', 'locale'] }),
       ]);
       expectStatus(await service.post(V2.verifyRegistration, { type: 'phone', identifier: phone.e164, otp: webhookCode(phone) }), 201);
     });

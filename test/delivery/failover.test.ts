@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createSmtpSender } from '../../src/delivery/email-smtp.js';
 import { createFailoverSender, type FailoverOptions } from '../../src/delivery/failover.js';
-import { otpMessage } from '../../src/delivery/messages.js';
+import { otpMessage } from '../support/messages.js';
 import { createTwilioSender } from '../../src/delivery/sms-twilio.js';
 import { createWebhookSender } from '../../src/delivery/sms-webhook.js';
 import type { Sender } from '../../src/domain/ports.js';

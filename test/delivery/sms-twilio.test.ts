@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { otpMessage } from '../../src/delivery/messages.js';
+import { otpMessage } from '../support/messages.js';
 import { createTwilioSender } from '../../src/delivery/sms-twilio.js';
 import type { Sender } from '../../src/domain/ports.js';
 import { failureOf } from '../support/capture.js';

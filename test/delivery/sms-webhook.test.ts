@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { otpMessage } from '../../src/delivery/messages.js';
+import { otpMessage } from '../support/messages.js';
 import { createWebhookSender } from '../../src/delivery/sms-webhook.js';
 import { signWebhook, verifyWebhookSignature } from '../../src/delivery/webhook-signature.js';
 import type { Sender } from '../../src/domain/ports.js';
@@ -116,8 +116,8 @@ describe('webhook SMS sender', () => {
     expect(receiver.rejectedCount()).toBe(0);
     expect(receiver.messages).toHaveLength(1);
     const [received] = receiver.messages;
-    expect(received).toMatchObject({ to: TO, body: MESSAGE.text, code_length: 6, purpose: 'login' });
-    expect(received?.fields).toEqual(['to', 'body', 'code_length', 'purpose']);
+    expect(received).toMatchObject({ to: TO, body: MESSAGE.text, code_length: 6, purpose: 'login', locale: 'en' });
+    expect(received?.fields).toEqual(['to', 'body', 'code_length', 'purpose', 'locale']);
     expect(received?.headers['content-type']).toBe('application/json');
     expect(received?.headers['x-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
     const stampedSeconds = Number(received?.headers['x-signature-timestamp']);

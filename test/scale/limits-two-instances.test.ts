@@ -27,7 +27,7 @@ describe.each(postgresUrl() === null ? [] : variants)('limits across two instanc
     const env = {
       ...spawnedServiceEnv(database.url, twilio.url),
       // Each test comes from its own forwarded address, so the address limit of one does not touch another.
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1', // one proxy in front: the rightmost X-Forwarded-For entry is the client
       IP_SEND_LIMIT: '8/1h',
       OTP_RESEND_COOLDOWN_SECONDS: '0',
       OTP_SEND_LIMIT: '5/1h',

@@ -13,8 +13,12 @@ export interface FakeSmtpMessage {
   to: string[];
   raw: string;
   subject?: string;
-  /** The decoded body. */
+  /** The decoded text part. */
   text: string;
+  /** The decoded HTML part, when the mail has one. */
+  html?: string;
+  /** The top-level content type: multipart/alternative for text plus HTML. */
+  contentType: string;
 }
 
 export interface FakeSmtp {
@@ -57,8 +61,12 @@ function decodeQuotedPrintable(value: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
-/** Enough MIME for the single-part text mail the service sends. */
-function parseMessage(raw: string): { subject?: string; text: string } {
+interface MimePart {
+  headers: Map<string, string>;
+  body: string;
+}
+
+function splitPart(raw: string): MimePart {
   const split = raw.search(/\r?\n\r?\n/);
   const head = split === -1 ? raw : raw.slice(0, split);
   const body = split === -1 ? '' : raw.slice(split).replace(/^\r?\n\r?\n/, '');
@@ -67,15 +75,44 @@ function parseMessage(raw: string): { subject?: string; text: string } {
     const colon = line.indexOf(':');
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
-  const encoding = headers.get('content-transfer-encoding')?.toLowerCase();
-  const text =
+  return { headers, body };
+}
+
+function decodeBody(part: MimePart): string {
+  const encoding = part.headers.get('content-transfer-encoding')?.toLowerCase();
+  const decoded =
     encoding === 'quoted-printable'
-      ? decodeQuotedPrintable(body)
+      ? decodeQuotedPrintable(part.body)
       : encoding === 'base64'
-        ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
-        : body;
-  const subject = headers.get('subject');
-  return { ...(subject === undefined ? {} : { subject: decodeWords(subject) }), text: text.replace(/\r\n/g, '\n') };
+        ? Buffer.from(part.body.replace(/\s+/g, ''), 'base64').toString('utf8')
+        : part.body;
+  return decoded.replace(/\r\n/g, '\n');
+}
+
+/** The leaf parts of a message, multipart or not, each with its content type. */
+function leaves(part: MimePart): Array<{ type: string; content: string }> {
+  const type = (part.headers.get('content-type') ?? 'text/plain').toLowerCase();
+  const boundary = /boundary="?([^";]+)"?/i.exec(part.headers.get('content-type') ?? '')?.[1];
+  if (!type.startsWith('multipart/') || boundary === undefined) return [{ type, content: decodeBody(part) }];
+  const sections = part.body.split(`--${boundary}`).slice(1);
+  return sections
+    .filter((section) => !section.startsWith('--'))
+    .flatMap((section) => leaves(splitPart(section.replace(/^\r?\n/, ''))));
+}
+
+/** Enough MIME for the mail the service sends: a text part, and an HTML part beside it. */
+function parseMessage(raw: string): { subject?: string; text: string; html?: string; contentType: string } {
+  const message = splitPart(raw);
+  const parts = leaves(message);
+  const text = parts.find((part) => part.type.startsWith('text/plain'))?.content ?? '';
+  const html = parts.find((part) => part.type.startsWith('text/html'))?.content;
+  const subject = message.headers.get('subject');
+  return {
+    ...(subject === undefined ? {} : { subject: decodeWords(subject) }),
+    text,
+    ...(html === undefined ? {} : { html }),
+    contentType: (message.headers.get('content-type') ?? 'text/plain').split(';')[0]!.toLowerCase(),
+  };
 }
 
 export async function startFakeSmtp(options: { user?: string; pass?: string } = {}): Promise<FakeSmtp> {

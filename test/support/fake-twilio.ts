@@ -16,6 +16,8 @@ export interface FakeTwilioMessage {
   to: string;
   from?: string;
   messagingServiceSid?: string;
+  /** The StatusCallback URL the message asked Twilio to report to. */
+  statusCallback?: string;
   body: string;
   /** Milliseconds since the epoch, when the fake accepted it. */
   at: number;
@@ -192,6 +194,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     const message: FakeTwilioMessage = { to, body: text, at: Date.now() };
     if (from !== undefined) message.from = from;
     if (messagingServiceSid !== undefined) message.messagingServiceSid = messagingServiceSid;
+    const statusCallback = form.get('StatusCallback');
+    if (statusCallback !== null) message.statusCallback = statusCallback;
     inbox.add(message);
     if (mode === 'accept-then-hang') return;
     sendJson(response, 201, messageResource(accountSid, message));

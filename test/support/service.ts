@@ -69,7 +69,7 @@ export async function startService(options: ServiceOptions = {}) {
     ...(redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix }),
     ...options.env,
   });
-  const { app } = await composeApp({ ...config, jwtSecret: config.jwtSecret ?? TEST_JWT_SECRET }, { clock, logStream });
+  const { app, deliveryStats } = await composeApp({ ...config, jwtSecret: config.jwtSecret ?? TEST_JWT_SECRET }, { clock, logStream });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -99,6 +99,7 @@ export async function startService(options: ServiceOptions = {}) {
     twilio,
     smtp,
     database,
+    deliveryStats,
     logs: () => logLines.join(''),
     post: (path: string, body?: unknown, headers?: Record<string, string>) => request('POST', path, body, headers),
     get: (path: string, headers?: Record<string, string>) => request('GET', path, undefined, headers),

@@ -387,3 +387,52 @@ describe('loadConfig: sessions and signing keys', () => {
     expect(loadConfig({ ...production, JWT_ALG: 'ES256', JWT_PRIVATE_KEY_FILE: file('ec.pem', ecPrivate) }).jwtAlgorithm).toBe('ES256');
   });
 });
+
+describe('loadConfig: messages and the resend rule', () => {
+  it('defaults to English, two SMS segments, no autofill lines, no receipts, and the previous code accepted', () => {
+    const config = loadConfig({ NODE_ENV: 'test' });
+    expect(config.messages).toEqual({ templatesDir: undefined, defaultLocale: 'en', webotpDomain: undefined, androidAppHash: undefined, smsMaxSegments: 2 });
+    expect(config.twilio.statusCallbackUrl).toBeUndefined();
+    expect(config.otpAcceptPreviousCode).toBe(true);
+  });
+
+  it('reads every setting', () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DEFAULT_LOCALE: 'hi',
+      TEMPLATES_DIR: '/etc/auth/templates',
+      WEBOTP_DOMAIN: 'Shop.Example.com',
+      ANDROID_APP_HASH: 'FA+9qCX9VSu',
+      SMS_MAX_SEGMENTS: '1',
+      OTP_ACCEPT_PREVIOUS_CODE: 'false',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: 'AC1',
+      TWILIO_AUTH_TOKEN: 't',
+      TWILIO_FROM: '+15005550006',
+      TWILIO_STATUS_CALLBACK_URL: 'https://auth.shop.example.com/api/v1/webhooks/twilio/status',
+    });
+    expect(config.messages).toEqual({
+      templatesDir: '/etc/auth/templates',
+      defaultLocale: 'hi',
+      webotpDomain: 'shop.example.com',
+      androidAppHash: 'FA+9qCX9VSu',
+      smsMaxSegments: 1,
+    });
+    expect(config.otpAcceptPreviousCode).toBe(false);
+    expect(config.twilio.statusCallbackUrl).toBe('https://auth.shop.example.com/api/v1/webhooks/twilio/status');
+  });
+
+  it.each([
+    { env: { DEFAULT_LOCALE: 'english!' }, message: /^Invalid configuration: DEFAULT_LOCALE must be a BCP 47 language tag/ },
+    { env: { WEBOTP_DOMAIN: 'https://shop.example.com' }, message: /^Invalid configuration: WEBOTP_DOMAIN must be a host name/ },
+    { env: { WEBOTP_DOMAIN: 'shop.example.com:8443' }, message: /^Invalid configuration: WEBOTP_DOMAIN must be a host name/ },
+    { env: { ANDROID_APP_HASH: 'tooshort' }, message: /^Invalid configuration: ANDROID_APP_HASH must be the 11-character app hash/ },
+    { env: { ANDROID_APP_HASH: 'FA+9qCX9VSu!' }, message: /^Invalid configuration: ANDROID_APP_HASH must be the 11-character app hash/ },
+    { env: { SMS_MAX_SEGMENTS: '0' }, message: /^Invalid configuration: SMS_MAX_SEGMENTS must be between 1 and 10/ },
+    { env: { OTP_ACCEPT_PREVIOUS_CODE: 'maybe' }, message: /^Invalid configuration: OTP_ACCEPT_PREVIOUS_CODE must be true or false/ },
+    { env: { TWILIO_STATUS_CALLBACK_URL: 'not a url' }, message: /^Invalid configuration: TWILIO_STATUS_CALLBACK_URL must be a URL/ },
+    { env: { TWILIO_STATUS_CALLBACK_URL: 'https://auth.shop.example.com/hook' }, message: /^Invalid configuration: TWILIO_STATUS_CALLBACK_URL needs SMS_PROVIDER to list twilio/ },
+  ] as Array<{ env: Record<string, string>; message: RegExp }>)('refuses $env, naming the variable', ({ env, message }) => {
+    expect(refusal(env)).toMatch(message);
+  });
+});

@@ -17,6 +17,7 @@ const challenge = (identifier: string): NewChallenge => ({
   expiresAtMs: Date.now() + 600_000,
   phoneNational: identifier.slice(3),
   profile: { name: null, username: null, email: null, phone: null },
+  replacing: { keepPrevious: true, nowMs: Date.now(), maxAttempts: 5 },
 });
 
 describe('SQLite group commit', () => {

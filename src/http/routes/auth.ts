@@ -8,6 +8,7 @@ import type { ChallengeService } from '../../domain/challenges.js';
 import type { Purpose } from '../../domain/ports.js';
 import type { ProfileInput } from '../../domain/profiles.js';
 import type { CaptchaGuard } from '../captcha.js';
+import { requestedLocales } from '../locale.js';
 import { codeSentJson, signedInJson } from '../present.js';
 import { documented } from '../route-docs.js';
 import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type RegisterVerifyBody, type Schemas } from '../schemas.js';
@@ -45,6 +46,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         clientAddress: request.clientAddress,
         // The register paths validated the body against RegisterBody just above.
         profile: purpose === 'register' ? profileOf(request.body as RegisterBody) : undefined,
+        locales: requestedLocales(request.body.locale, request.headers['accept-language']),
       });
       return codeSentJson(sent, purpose, resend);
     });
@@ -83,6 +85,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         countryCode: request.body.country_code,
         clientAddress: request.clientAddress,
         profile: purpose === 'register' ? profileOf(request.body) : undefined,
+        locales: requestedLocales(request.body.locale, request.headers['accept-language']),
       });
       return codeSentJson(sent, purpose, false);
     });
