@@ -12,6 +12,7 @@ import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
 import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerSessionRoutes } from './http/routes/session.js';
+import { registerCookieMode, type CookieModeSettings } from './http/session-cookie.js';
 import { buildSchemas } from './http/schemas.js';
 
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   logger: Logger;
   /** Set when CAPTCHA_PROVIDER is: the routes that send a code then require a solved captcha. */
   captcha?: CaptchaGuard | undefined;
+  /** Cookie mode (X-Session-Mode: cookie): where browsers may call from. */
+  cookieMode: CookieModeSettings;
   http: {
     otpLength: number;
     bodyLimitBytes: number;
@@ -120,8 +123,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   registerErrorHandling(app, deps.isUnavailable);
   registerHealthRoutes(app, deps.health);
-  registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), deps.captcha);
-  registerSessionRoutes(app, deps.sessions);
+  const cookies = registerCookieMode(app, deps.cookieMode);
+  registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), cookies, deps.captcha);
+  registerSessionRoutes(app, deps.sessions, cookies);
   registerJwksRoute(app, deps.jwks);
   return app;
 }

@@ -105,6 +105,7 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     jwks: keys.jwks,
     logger,
     captcha,
+    cookieMode: { publicOrigin: config.publicOrigin, corsOrigins: config.corsOrigins, production: config.production },
     isUnavailable,
     health: { database: () => store.ping(), ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }) },
     http: {

@@ -282,6 +282,28 @@ function breakerRule(env: Env): BreakerRule | undefined {
   return { failures: count, windowMs, openMs };
 }
 
+/** An origin as browsers send it in `Origin`: scheme, host and port, nothing else. */
+function origin(name: string, raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must list origins such as https://shop.example.com, got "${raw}"`);
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== raw.replace(/\/$/, '')) {
+    throw new ConfigError(name, `must list origins only (scheme://host[:port], no path), got "${raw}"`);
+  }
+  return parsed.origin;
+}
+
+function origins(env: Env, name: string): string[] {
+  return (str(env, name) ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => origin(name, entry));
+}
+
 export function loadConfig(env: Env) {
   const explicitNodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], undefined);
   const nodeEnv = explicitNodeEnv ?? 'development';
@@ -425,6 +447,16 @@ export function loadConfig(env: Env) {
     allowUnsafeOtpSettings: bool(env, 'ALLOW_UNSAFE_OTP_SETTINGS', false),
     /** What start-up should log as warnings (the logger does not exist yet here). */
     warnings: [] as string[],
+    /** WEB_UI, default true outside production, false in production: serve the sign-in page at GET /. */
+    webUi: bool(env, 'WEB_UI', !production),
+    /**
+     * PUBLIC_ORIGIN, optional: the service's origin as browsers see it (https://auth.example.com). Cookie-mode
+     * requests must come from it or from CORS_ORIGINS; unset, it is taken from each request's Host and
+     * protocol (behind a TLS-terminating proxy set it, or the cookie loses its __Host- prefix).
+     */
+    publicOrigin: str(env, 'PUBLIC_ORIGIN') === undefined ? undefined : origin('PUBLIC_ORIGIN', str(env, 'PUBLIC_ORIGIN')!),
+    /** CORS_ORIGINS, default none: other origins (comma list) whose pages may call the API, cookie mode included. */
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
     /** CLEANUP_INTERVAL_SECONDS, default 60: how often expired codes are deleted. */
     cleanupIntervalSeconds: int(env, 'CLEANUP_INTERVAL_SECONDS', 60, 1, 24 * 3600),
   };
