@@ -12,6 +12,7 @@ import { registerAuthRoutes } from './http/routes/auth.js';
 import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js';
 import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerSessionRoutes } from './http/routes/session.js';
+import { registerWebRoutes, type WebSettings } from './http/routes/web.js';
 import { registerCookieMode, type CookieModeSettings } from './http/session-cookie.js';
 import { buildSchemas } from './http/schemas.js';
 
@@ -28,6 +29,8 @@ export interface AppDeps {
   captcha?: CaptchaGuard | undefined;
   /** Cookie mode (X-Session-Mode: cookie): where browsers may call from. */
   cookieMode: CookieModeSettings;
+  /** WEB_UI: the sign-in page at GET / (undefined: no page). */
+  web?: WebSettings | undefined;
   http: {
     otpLength: number;
     bodyLimitBytes: number;
@@ -127,5 +130,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), cookies, deps.captcha);
   registerSessionRoutes(app, deps.sessions, cookies);
   registerJwksRoute(app, deps.jwks);
+  if (deps.web !== undefined) registerWebRoutes(app, deps.web);
   return app;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { createDevInbox } from './delivery/dev-inbox.js';
 import { createSenders } from './delivery/index.js';
 import { createChallengeService } from './domain/challenges.js';
 import { createKeyRing, type KeyRing } from './domain/keys.js';
@@ -57,7 +58,10 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
-  const senders = await createSenders(config, logger, clock);
+  // The dev inbox: codes the console providers send, shown on the page; never in production.
+  const consoleDelivery = config.smsProviders.includes('console') || config.emailProviders.includes('console');
+  const devInbox = config.appDebug && !config.production && consoleDelivery ? createDevInbox() : undefined;
+  const senders = await createSenders(config, logger, clock, devInbox);
   // The full phone metadata is loaded only when number types are checked (it costs memory).
   const numberTypes = config.smsRefusedNumberTypes.length === 0 ? undefined : await import('./domain/number-types.js');
   const phonePolicy = createPhonePolicy(
@@ -106,6 +110,9 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     logger,
     captcha,
     cookieMode: { publicOrigin: config.publicOrigin, corsOrigins: config.corsOrigins, production: config.production },
+    web: config.webUi
+      ? { defaultCountry: config.defaultCountry, otpLength: config.otpLength, resendCooldownSeconds: config.otpResendCooldownSeconds, devInbox }
+      : undefined,
     isUnavailable,
     health: { database: () => store.ping(), ...(config.redisUrl === undefined ? {} : { redis: () => limiter.ping() }) },
     http: {

@@ -447,8 +447,8 @@ export function loadConfig(env: Env) {
     allowUnsafeOtpSettings: bool(env, 'ALLOW_UNSAFE_OTP_SETTINGS', false),
     /** What start-up should log as warnings (the logger does not exist yet here). */
     warnings: [] as string[],
-    /** WEB_UI, default true outside production, false in production: serve the sign-in page at GET /. */
-    webUi: bool(env, 'WEB_UI', !production),
+    /** WEB_UI, default true in development (false in production and test): serve the sign-in page at GET /. */
+    webUi: bool(env, 'WEB_UI', nodeEnv === 'development'),
     /**
      * PUBLIC_ORIGIN, optional: the service's origin as browsers see it (https://auth.example.com). Cookie-mode
      * requests must come from it or from CORS_ORIGINS; unset, it is taken from each request's Host and

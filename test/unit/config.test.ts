@@ -390,7 +390,8 @@ describe('loadConfig: sessions and signing keys', () => {
 
 // The browser-facing settings: WEB_UI, PUBLIC_ORIGIN, CORS_ORIGINS.
 describe('loadConfig: the web page and cookie mode', () => {
-  it('serves the page by default in development and not in production unless WEB_UI says so', () => {
+  it('serves the page by default in development only, and elsewhere when WEB_UI says so', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).webUi).toBe(false);
     expect(loadConfig({}).webUi).toBe(true);
     expect(loadConfig({ WEB_UI: 'false' }).webUi).toBe(false);
     expect(loadConfig(PRODUCTION).webUi).toBe(false);
