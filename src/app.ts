@@ -18,6 +18,8 @@ import { registerHealthRoutes, type HealthChecks } from './http/routes/health.js
 import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerSessionRoutes } from './http/routes/session.js';
 import { registerWebhookRoutes, type TwilioStatusWebhook } from './http/routes/webhooks.js';
+import { registerWebRoutes, type WebSettings } from './http/routes/web.js';
+import { registerCookieMode, type CookieModeSettings } from './http/session-cookie.js';
 import { buildSchemas } from './http/schemas.js';
 import { requestIdFrom, type RequestContext } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
@@ -41,6 +43,10 @@ export interface AppDeps {
   metrics?: { metrics: Metrics; serveHere: boolean };
   /** Twilio's delivery receipts, when TWILIO_STATUS_CALLBACK_URL is set. */
   twilioStatus?: TwilioStatusWebhook;
+  /** Cookie mode (X-Session-Mode: cookie): where browsers may call from. */
+  cookieMode: CookieModeSettings;
+  /** WEB_UI: the sign-in page at GET / (undefined: no page). */
+  web?: WebSettings | undefined;
   http: {
     apiDocs: boolean;
     corsOrigins: string[];
@@ -161,9 +167,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (request.routeOptions.config.addressLimit !== 'own') await deps.auth.limitRequest(request.clientAddress);
   });
   registerHealthRoutes(app, deps.health);
-  registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), deps.captcha);
-  registerSessionRoutes(app, deps.sessions);
+  const cookies = registerCookieMode(app, deps.cookieMode);
+  registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), cookies, deps.captcha);
+  registerSessionRoutes(app, deps.sessions, cookies);
   registerJwksRoute(app, deps.jwks);
   if (deps.twilioStatus !== undefined) registerWebhookRoutes(app, deps.twilioStatus);
+  if (deps.web !== undefined) registerWebRoutes(app, deps.web);
   return app;
 }

@@ -4,6 +4,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { countingSegments, createDeliveryStats, type DeliveryStats } from './delivery/delivery-stats.js';
+import { createDevInbox } from './delivery/dev-inbox.js';
 import { createSenders } from './delivery/index.js';
 import { loadMessages } from './delivery/templates-dir.js';
 import { receiptRecorder } from './delivery/twilio-status.js';
@@ -67,9 +68,12 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     config.redisUrl === undefined
       ? createDatabaseLimiter(database)
       : await (await import('./store/limiter-redis.js')).createRedisLimiter(config.redisUrl, logger, config.redisKeyPrefix);
+  // The dev inbox: codes the console providers send, shown on the page; never in production.
+  const consoleDelivery = config.smsProviders.includes('console') || config.emailProviders.includes('console');
+  const devInbox = config.appDebug && !config.production && consoleDelivery ? createDevInbox() : undefined;
   const stats = createDeliveryStats();
   if (metrics !== undefined) exposeDeliveryCounts(metrics, () => stats.snapshot());
-  const created = await createSenders(config, logger, clock);
+  const created = await createSenders(config, logger, clock, devInbox);
   const senders = observeSenders({ ...created, phone: countingSegments(created.phone, stats, logger) }, events);
   // The full phone metadata is loaded only when number types are checked (it costs memory).
   const numberTypes = config.smsRefusedNumberTypes.length === 0 ? undefined : await import('./domain/number-types.js');
@@ -125,6 +129,10 @@ export async function composeApp(config: Config & { jwtSecret: string }, options
     captcha,
     events,
     context,
+    cookieMode: { publicOrigin: config.publicOrigin, corsOrigins: config.corsOrigins, production: config.production },
+    web: config.webUi
+      ? { defaultCountry: config.defaultCountry, otpLength: config.otpLength, resendCooldownSeconds: config.otpResendCooldownSeconds, devInbox }
+      : undefined,
     isUnavailable,
     ...(metrics === undefined ? {} : { metrics: { metrics, serveHere: config.metricsPort === undefined } }),
     health: {

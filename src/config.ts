@@ -320,6 +320,28 @@ function breakerRule(env: Env): BreakerRule | undefined {
   return { failures: count, windowMs, openMs };
 }
 
+/** An origin as browsers send it in `Origin`: scheme, host and port, nothing else. */
+function origin(name: string, raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must list origins such as https://shop.example.com, got "${raw}"`);
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== raw.replace(/\/$/, '')) {
+    throw new ConfigError(name, `must list origins only (scheme://host[:port], no path), got "${raw}"`);
+  }
+  return parsed.origin;
+}
+
+function origins(env: Env, name: string): string[] {
+  return (str(env, name) ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => origin(name, entry));
+}
+
 export function loadConfig(env: Env) {
   const explicitNodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], undefined);
   const nodeEnv = explicitNodeEnv ?? 'development';
@@ -358,8 +380,6 @@ export function loadConfig(env: Env) {
     logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], nodeEnv === 'development' ? 'pretty' : 'json')!,
     /** API_DOCS, default true outside production: serve GET /openapi.json and GET /docs. */
     apiDocs: bool(env, 'API_DOCS', !production),
-    /** CORS_ORIGINS, default none: comma-separated origins (https://shop.example.com) allowed to call with credentials. */
-    corsOrigins: origins(env, 'CORS_ORIGINS'),
     /** METRICS_ENABLED, default true: collect Prometheus metrics and serve GET /metrics. */
     metricsEnabled: bool(env, 'METRICS_ENABLED', true),
     /** METRICS_PORT, optional: serve /metrics on this port (on HOST) and not on the main one. */
@@ -500,6 +520,16 @@ export function loadConfig(env: Env) {
     allowUnsafeOtpSettings: bool(env, 'ALLOW_UNSAFE_OTP_SETTINGS', false),
     /** What start-up should log as warnings (the logger does not exist yet here). */
     warnings: [] as string[],
+    /** WEB_UI, default true in development (false in production and test): serve the sign-in page at GET /. */
+    webUi: bool(env, 'WEB_UI', nodeEnv === 'development'),
+    /**
+     * PUBLIC_ORIGIN, optional: the service's origin as browsers see it (https://auth.example.com). Cookie-mode
+     * requests must come from it or from CORS_ORIGINS; unset, it is taken from each request's Host and
+     * protocol (behind a TLS-terminating proxy set it, or the cookie loses its __Host- prefix).
+     */
+    publicOrigin: str(env, 'PUBLIC_ORIGIN') === undefined ? undefined : origin('PUBLIC_ORIGIN', str(env, 'PUBLIC_ORIGIN')!),
+    /** CORS_ORIGINS, default none: other origins (comma list) whose pages may call the API, cookie mode included. */
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
     /** CLEANUP_INTERVAL_SECONDS, default 60: how often expired codes are deleted. */
     cleanupIntervalSeconds: int(env, 'CLEANUP_INTERVAL_SECONDS', 60, 1, 24 * 3600),
   };
@@ -595,25 +625,6 @@ export function defaultCountryOf(env: Env): string | undefined {
 
 function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
   return str(env, name) === undefined ? undefined : int(env, name, 0, min, max);
-}
-
-/** A comma-separated list of origins: scheme, host and port only, as a browser sends in Origin. */
-function origins(env: Env, name: string): string[] {
-  const raw = str(env, name);
-  if (raw === undefined) return [];
-  return raw.split(',').map((entry) => {
-    const value = entry.trim();
-    let parsed: URL;
-    try {
-      parsed = new URL(value);
-    } catch {
-      throw new ConfigError(name, `must list origins such as https://shop.example.com, got "${value}"`);
-    }
-    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== value) {
-      throw new ConfigError(name, `must list origins such as https://shop.example.com (no path, no trailing slash), got "${value}"`);
-    }
-    return value;
-  });
 }
 
 export type Config = ReturnType<typeof loadConfig>;

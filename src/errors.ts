@@ -24,6 +24,7 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid access token' },
   REFRESH_TOKEN_INVALID: { status: 401, message: 'The refresh token is not valid. Please sign in again.' },
   REFRESH_TOKEN_REUSED: { status: 401, message: 'This refresh token was already used: the session has been ended. Please sign in again.' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'Cookie-mode requests must come from this service\'s own origin or an allowed one' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session' },
   WEBHOOK_SIGNATURE_INVALID: { status: 403, message: 'The request signature is missing or invalid' },
   NOT_FOUND: { status: 404, message: 'Route not found' },

@@ -167,6 +167,13 @@ export function createSessionService(deps: SessionDeps) {
     return ended;
   }
 
+  /** Logout by refresh token alone (a browser whose page lost its access token): ends that token's session; an unknown one ends nothing. */
+  async function endByRefreshToken(refreshToken: string): Promise<number> {
+    const stored = await store.findRefreshToken(refreshTokens.hash(refreshToken));
+    if (stored === undefined) return 0;
+    return (await store.revokeSession(stored.sessionId, stored.customerId, clock.now())) ? 1 : 0;
+  }
+
   async function list(accessToken: string): Promise<{ sessions: Session[]; currentId: string }> {
     const caller = await authenticate(accessToken);
     return { sessions: await store.listSessions(caller.customer.id, clock.now()), currentId: caller.sessionId };
@@ -182,7 +189,7 @@ export function createSessionService(deps: SessionDeps) {
     await store.deleteEndedSessions(nowMs - ENDED_SESSION_RETENTION_MS);
   }
 
-  return { start, refresh, authenticate, logout, list, end, sweep };
+  return { start, refresh, authenticate, logout, endByRefreshToken, list, end, sweep };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

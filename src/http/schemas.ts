@@ -105,7 +105,7 @@ export const SignedInEnvelope = envelope(
     access_token: Type.String(),
     token_type: Type.Literal('bearer'),
     expires_in: Type.Integer(),
-    refresh_token: Type.String({ description: 'Opaque; spent by POST /api/v1/auth/refresh, which answers its successor' }),
+    refresh_token: Type.Optional(Type.String({ description: 'Opaque; spent by POST /api/v1/auth/refresh, which answers its successor. Absent in cookie mode (X-Session-Mode: cookie): it is in the httpOnly cookie' })),
     refresh_expires_in: Type.Integer(),
     profile_warnings: Type.Optional(
       Type.Array(
@@ -123,7 +123,8 @@ export const errorResponses = { '4xx': ErrorEnvelope, '5xx': ErrorEnvelope };
 // Sessions: refresh, logout, the list of a customer's sessions.
 const RefreshTokenText = Type.String({ minLength: 1, maxLength: 512 });
 
-export const RefreshBody = Type.Object({ refresh_token: RefreshTokenText }, { additionalProperties: false });
+/** refresh_token may be left out in cookie mode (X-Session-Mode: cookie), which reads it from the cookie. */
+export const RefreshBody = Type.Object({ refresh_token: Type.Optional(RefreshTokenText) }, { additionalProperties: false });
 
 export const LogoutBody = Type.Object(
   {

@@ -436,3 +436,34 @@ describe('loadConfig: messages and the resend rule', () => {
     expect(refusal(env)).toMatch(message);
   });
 });
+
+// The browser-facing settings: WEB_UI, PUBLIC_ORIGIN, CORS_ORIGINS.
+describe('loadConfig: the web page and cookie mode', () => {
+  it('serves the page by default in development only, and elsewhere when WEB_UI says so', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).webUi).toBe(false);
+    expect(loadConfig({}).webUi).toBe(true);
+    expect(loadConfig({ WEB_UI: 'false' }).webUi).toBe(false);
+    expect(loadConfig(PRODUCTION).webUi).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, WEB_UI: 'true' }).webUi).toBe(true);
+  });
+
+  it('has no CORS origins and no PUBLIC_ORIGIN by default', () => {
+    expect(loadConfig({})).toMatchObject({ corsOrigins: [], publicOrigin: undefined });
+  });
+
+  it('reads CORS_ORIGINS as a comma list of origins and PUBLIC_ORIGIN as one (a trailing slash tolerated)', () => {
+    const config = loadConfig({ CORS_ORIGINS: ' https://shop.example.com , http://localhost:5173/', PUBLIC_ORIGIN: 'https://auth.example.com/' });
+    expect(config.corsOrigins).toStrictEqual(['https://shop.example.com', 'http://localhost:5173']);
+    expect(config.publicOrigin).toBe('https://auth.example.com');
+  });
+
+  it.each([
+    ['a path', { CORS_ORIGINS: 'https://shop.example.com/app' }, 'CORS_ORIGINS must list origins only'],
+    ['not a URL', { CORS_ORIGINS: 'shop.example.com' }, 'CORS_ORIGINS must list origins such as'],
+    ['another scheme', { PUBLIC_ORIGIN: 'ftp://auth.example.com' }, 'PUBLIC_ORIGIN must list origins only'],
+    ['a wildcard', { CORS_ORIGINS: '*' }, 'CORS_ORIGINS must list origins such as'],
+    ['WEB_UI not a boolean', { WEB_UI: 'maybe' }, 'WEB_UI must be true or false'],
+  ])('refuses %s, naming the variable', (_case, env, message) => {
+    expect(refusal(env)).toContain(message);
+  });
+});

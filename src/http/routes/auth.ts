@@ -9,6 +9,7 @@ import type { Purpose } from '../../domain/ports.js';
 import type { ProfileInput } from '../../domain/profiles.js';
 import type { CaptchaGuard } from '../captcha.js';
 import { requestedLocales } from '../locale.js';
+import type { CookieMode } from '../session-cookie.js';
 import { codeSentJson, signedInJson } from '../present.js';
 import { documented } from '../route-docs.js';
 import { CodeSentEnvelope, SignedInEnvelope, errorResponses, type RegisterBody, type RegisterVerifyBody, type Schemas } from '../schemas.js';
@@ -18,7 +19,7 @@ const OWN = { addressLimit: 'own' } as const;
 
 const SIGNED_IN_STATUS: Record<Purpose, 200 | 201> = { login: 200, register: 201 };
 
-export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeService, schemas: Schemas, captcha?: CaptchaGuard): void {
+export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeService, schemas: Schemas, cookies: CookieMode, captcha?: CaptchaGuard): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   // The routes that send a code pass the captcha (when configured) before anything is counted or sent.
   const sending = captcha === undefined ? {} : { preHandler: captcha.check };
@@ -69,7 +70,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
         // The registration path validated the body against RegisterVerifyBody just above.
         profile: purpose === 'register' ? profileOf(request.body as RegisterVerifyBody) : undefined,
       });
-      return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
+      return reply.code(SIGNED_IN_STATUS[purpose]).send(cookies.deliver(request, reply, signedInJson(signedIn, purpose)));
     });
   }
 
@@ -106,7 +107,7 @@ export function registerAuthRoutes(parent: FastifyInstance, auth: ChallengeServi
           userAgent: request.headers['user-agent'],
           profile: purpose === 'register' ? profileOf(request.body) : undefined,
         });
-        return reply.code(SIGNED_IN_STATUS[purpose]).send(signedInJson(signedIn, purpose));
+        return reply.code(SIGNED_IN_STATUS[purpose]).send(cookies.deliver(request, reply, signedInJson(signedIn, purpose)));
       },
     );
   }

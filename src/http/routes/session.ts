@@ -8,6 +8,7 @@ import type { SessionService } from '../../domain/sessions.js';
 import { AppError } from '../../errors.js';
 import { customerJson, refreshedJson, sessionsJson } from '../present.js';
 import { documented } from '../route-docs.js';
+import type { CookieMode } from '../session-cookie.js';
 import {
   LogoutBody,
   LogoutEnvelope,
@@ -28,7 +29,10 @@ function bearerToken(request: FastifyRequest): string {
   return token;
 }
 
-export function registerSessionRoutes(parent: FastifyInstance, sessions: SessionService): void {
+/** The refresh codes after which a cookie holds nothing worth keeping. */
+const DEAD_COOKIE = new Set(['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_INACTIVE']);
+
+export function registerSessionRoutes(parent: FastifyInstance, sessions: SessionService, cookies: CookieMode): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get('/api/v1/auth/me', { schema: documented('/api/v1/auth/me', { response: { 200: MeEnvelope, ...errorResponses } }) }, async (request) => {
@@ -36,8 +40,28 @@ export function registerSessionRoutes(parent: FastifyInstance, sessions: Session
     return { success: true as const, message: 'Customer profile', data: { customer: customerJson(customer) } };
   });
 
-  app.post('/api/v1/auth/refresh', { schema: documented('/api/v1/auth/refresh', { body: RefreshBody, response: { 200: SignedInEnvelope, ...errorResponses } }) }, async (request) =>
-    refreshedJson(await sessions.refresh(request.body.refresh_token)),
+  app.post(
+    '/api/v1/auth/refresh',
+    {
+      schema: documented('/api/v1/auth/refresh', { body: RefreshBody, response: { 200: SignedInEnvelope, ...errorResponses } }),
+      // Cookie mode may send no body at all: the token is in the cookie.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
+    async (request, reply) => {
+      const token = cookies.refreshToken(request, request.body.refresh_token);
+      if (token === undefined) {
+        if (cookies.wanted(request)) throw new AppError('REFRESH_TOKEN_INVALID', { message: 'No refresh cookie: please sign in.' });
+        throw new AppError('VALIDATION_ERROR', { message: 'refresh_token is required (or send X-Session-Mode: cookie with the refresh cookie)' });
+      }
+      try {
+        return cookies.deliver(request, reply, refreshedJson(await sessions.refresh(token)));
+      } catch (error) {
+        if (cookies.wanted(request) && error instanceof AppError && DEAD_COOKIE.has(error.code)) cookies.clear(request, reply);
+        throw error;
+      }
+    },
   );
 
   app.post(
@@ -49,8 +73,14 @@ export function registerSessionRoutes(parent: FastifyInstance, sessions: Session
         request.body ??= {};
       },
     },
-    async (request) => {
-      const ended = await sessions.logout(bearerToken(request), { refreshToken: request.body.refresh_token, all: request.body.all });
+    async (request, reply) => {
+      const refreshToken = cookies.refreshToken(request, request.body.refresh_token);
+      // Cookie mode may log out with the cookie alone: a reloaded page may not hold an access token yet.
+      const ended =
+        request.headers.authorization === undefined && cookies.wanted(request) && refreshToken !== undefined
+          ? await sessions.endByRefreshToken(refreshToken)
+          : await sessions.logout(bearerToken(request), { refreshToken, all: request.body.all });
+      if (cookies.wanted(request)) cookies.clear(request, reply);
       return { success: true as const, message: 'Logged out', data: { sessions_ended: ended } };
     },
   );
