@@ -21,8 +21,8 @@ export const WARMUP = positive('BENCH_WARMUP_SECONDS', 3);
 export const CONNECTIONS = Math.round(positive('BENCH_CONNECTIONS', 50));
 export const SEED_RATE = positive('BENCH_SEED_RATE', 20_000);
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres';
-// The heap cap `npm start` uses (package.json), then any extra flags.
-export const SERVICE_NODE_ARGS = ['--max-old-space-size=128', ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '')];
+// The heap caps `npm start` uses (package.json), then any extra flags.
+export const SERVICE_NODE_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=16', ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '')];
 /** At most this long generating extra codes for the verify run, when the first batch is short. */
 export const TOPUP_MAX_SECONDS = Math.max(2 * DURATION, 5);
 /** "rest" CPU (not the server, autocannon, fake Twilio or PostgreSQL) above this marks a run as noisy. */

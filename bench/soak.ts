@@ -99,7 +99,7 @@ async function main(): Promise<number> {
     const service = spawnNode({
       name: 'service',
       script: distPath('../src/server.js'),
-      nodeArgs: ['--max-old-space-size=128', '--expose-gc', '--import', distPath('./soak-gc.js')],
+      nodeArgs: ['--max-old-space-size=128', '--max-semi-space-size=16', '--expose-gc', '--import', distPath('./soak-gc.js')],
       env: loadTestServiceEnv({ databaseUrl: `sqlite:${path.join(tmp, 'soak.db')}`, twilio, port }),
       logPath: path.join(tmp, 'service.log'),
     });
