@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
@@ -18,6 +19,11 @@ export interface DatabaseHandle {
    * turn into one commit (sqlite-group-commit.ts); PostgreSQL commits each statement itself.
    */
   durable(): Promise<void>;
+  /**
+   * SQLite only: the raw connection, for a decision that must run with no gap between its
+   * statements (limiter-db.ts). `prepare` gives a statement outside the group commit's wrappers.
+   */
+  sqlite?: { prepare(text: string): SQLite.Statement; atomically<T>(work: () => T): Promise<T> };
   /** Runs `work` while no other process migrates the same database. */
   withMigrationLock<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -90,6 +96,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
   return {
     db,
     dialect: 'sqlite',
+    sqlite: { prepare: (text) => sqlite.prepare(text), atomically: (work) => groupCommit.atomically(work) },
     withMigrationLock: (work) => work(),
     durable: () => groupCommit.durable(),
     close: async () => {

@@ -1,43 +1,107 @@
 // Limits in the database of record: correct across instances without Redis. A request's checks are
-// one transaction: PostgreSQL locks the rows in key order (SELECT ... FOR UPDATE after creating any
-// that are missing, so a new key is locked too), SQLite holds its single writer for it.
+// decided in one step. On SQLite that is one synchronous run of two statements inside the group
+// commit's batch (sqlite-group-commit.ts: nothing else runs in between, and SQLite has one writer).
+// On PostgreSQL it is one transaction that locks the rows in key order (SELECT ... FOR UPDATE after
+// creating any that are missing, so a new key is locked too). Every statement is compiled once (per
+// number of keys), never built per request.
 import { sql, type Kysely } from 'kysely';
 import type { Limiter } from '../domain/ports.js';
 import type { DatabaseHandle } from './database.js';
 import { counterRow, decideOn, keysOf, refundOn, type StateRow } from './limit-state.js';
-import { prepareQuery } from './prepared.js';
+import { prepareQuery, type PreparedQuery } from './prepared.js';
 import type { Database } from './schema.js';
 
-export function createDatabaseLimiter(handle: DatabaseHandle): Limiter {
-  const { db, dialect } = handle;
+type Args = Record<string, unknown>;
 
-  async function lockedState(trx: Kysely<Database>, keys: string[]): Promise<Map<string, number>> {
-    if (dialect === 'postgres') {
-      // Placeholder rows (expired at 0, so they read as empty) make every key lockable.
-      await trx
-        .insertInto('limit_state')
-        .values(keys.map((key) => ({ key, value: 0, expires_at: 0 })))
-        .onConflict((oc) => oc.column('key').doNothing())
-        .execute();
+/** Statements for each number of keys, made on first use (a request's checks touch a few dozen keys at most). */
+function perCount<T>(make: (count: number) => T): (count: number) => T {
+  const made = new Map<number, T>();
+  return (count) => {
+    let found = made.get(count);
+    if (found === undefined) {
+      found = make(count);
+      made.set(count, found);
     }
-    const rows = await trx
-      .selectFrom('limit_state')
-      .select(['key', 'value', 'expires_at'])
-      .where('key', 'in', keys)
-      .orderBy('key')
-      .$call((query) => (dialect === 'postgres' ? query.forUpdate() : query))
-      .execute();
-    return new Map(rows.filter((row) => row.expires_at > 0).map((row) => [row.key, Number(row.value)]));
-  }
+    return found;
+  };
+}
 
-  async function write(trx: Kysely<Database>, rows: StateRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await trx
-      .insertInto('limit_state')
-      .values(rows.map((row) => ({ key: row.key, value: row.value, expires_at: row.expiresAt })))
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: sql`excluded.value`, expires_at: sql`excluded.expires_at` }))
-      .execute();
-  }
+const indexes = (count: number) => Array.from({ length: count }, (_, index) => index);
+
+/** How one dialect reads the state of `keys` and writes rows, atomically. */
+interface Steps {
+  decideAtomically<T>(keys: string[], work: (state: Map<string, number>) => { result: T; writes: StateRow[] }): Promise<T>;
+}
+
+const live = (rows: Array<{ key: string; value: number; expires_at: number }>) =>
+  new Map(rows.filter((row) => row.expires_at > 0).map((row) => [row.key, Number(row.value)]));
+
+function sqliteSteps(handle: DatabaseHandle, sqlite: NonNullable<DatabaseHandle['sqlite']>): Steps {
+  const select = perCount((count) => sqlite.prepare(`select key, value, expires_at from limit_state where key in (${indexes(count).map(() => '?').join(', ')})`));
+  const upsert = sqlite.prepare(
+    'insert into limit_state (key, value, expires_at) values (?, ?, ?) on conflict (key) do update set value = excluded.value, expires_at = excluded.expires_at',
+  );
+  return {
+    async decideAtomically(keys, work) {
+      let wrote = false;
+      const result = await sqlite.atomically(() => {
+        const outcome = work(live(select(keys.length).all(keys) as Array<{ key: string; value: number; expires_at: number }>));
+        for (const row of outcome.writes) upsert.run(row.key, row.value, row.expiresAt);
+        wrote = outcome.writes.length > 0;
+        return outcome.result;
+      });
+      if (wrote) await handle.durable();
+      return result;
+    },
+  };
+}
+
+function postgresSteps(handle: DatabaseHandle): Steps {
+  const { db } = handle;
+  // Placeholder rows (expired at 0, so they read as empty) make every key lockable.
+  const placeholders = perCount((count) =>
+    prepareQuery<Args, never>(handle, (arg) =>
+      db
+        .insertInto('limit_state')
+        .values(indexes(count).map((i) => ({ key: arg(`k${i}`) as string, value: 0, expires_at: 0 })))
+        .onConflict((oc) => oc.column('key').doNothing()),
+    ),
+  );
+  const lock = perCount((count) =>
+    prepareQuery<Args, { key: string; value: number; expires_at: number }>(handle, (arg) =>
+      db
+        .selectFrom('limit_state')
+        .select(['key', 'value', 'expires_at'])
+        .where('key', 'in', indexes(count).map((i) => arg(`k${i}`) as string))
+        .orderBy('key')
+        .forUpdate(),
+    ),
+  );
+  const write = perCount((count) =>
+    prepareQuery<Args, never>(handle, (arg) =>
+      db
+        .insertInto('limit_state')
+        .values(indexes(count).map((i) => ({ key: arg(`k${i}`) as string, value: arg(`v${i}`) as number, expires_at: arg(`e${i}`) as number })))
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: sql`excluded.value`, expires_at: sql`excluded.expires_at` })),
+    ),
+  );
+  const keyArgs = (keys: string[]) => Object.fromEntries(keys.map((key, i) => [`k${i}`, key]));
+  const rowArgs = (rows: StateRow[]) => Object.fromEntries(rows.flatMap((row, i) => [[`k${i}`, row.key], [`v${i}`, row.value], [`e${i}`, row.expiresAt]]));
+  return {
+    decideAtomically(keys, work) {
+      return db.transaction().execute(async (trx: Kysely<Database>) => {
+        await placeholders(keys.length).run(keyArgs(keys), trx);
+        const outcome = work(live(await lock(keys.length).execute(keyArgs(keys), trx)));
+        if (outcome.writes.length > 0) await write(outcome.writes.length).run(rowArgs(outcome.writes), trx);
+        return outcome.result;
+      });
+    },
+  };
+}
+
+export function createDatabaseLimiter(handle: DatabaseHandle): Limiter {
+  const { db } = handle;
+  const steps = handle.sqlite === undefined ? postgresSteps(handle) : sqliteSteps(handle, handle.sqlite);
 
   // One guarded statement: a bucket's count only ever grows.
   const count = prepareQuery<{ key: string; expires_at: number }, never>(handle, (arg) =>
@@ -51,21 +115,16 @@ export function createDatabaseLimiter(handle: DatabaseHandle): Limiter {
   return {
     async decide(checks, nowMs) {
       if (checks.length === 0) return { allowed: true, remaining: Infinity };
-      const keys = keysOf(checks, nowMs);
-      const decision = await db.transaction().execute(async (trx) => {
-        const outcome = decideOn(checks, await lockedState(trx, keys), nowMs);
-        await write(trx, outcome.writes);
-        return outcome.decision;
+      return steps.decideAtomically(keysOf(checks, nowMs), (state) => {
+        const outcome = decideOn(checks, state, nowMs);
+        return { result: outcome.decision, writes: outcome.writes };
       });
-      await handle.durable();
-      return decision;
     },
 
     async refund(checks, nowMs) {
       const keys = keysOf(checks, nowMs);
       if (keys.length === 0) return;
-      await db.transaction().execute(async (trx) => write(trx, refundOn(checks, await lockedState(trx, keys), nowMs)));
-      await handle.durable();
+      await steps.decideAtomically(keys, (state) => ({ result: undefined, writes: refundOn(checks, state, nowMs) }));
     },
 
     async count(key, windowMs, nowMs) {

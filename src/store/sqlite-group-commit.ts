@@ -14,6 +14,13 @@ export interface GroupCommit {
   prepare(text: string): SQLite.Statement;
   /** Resolves when everything written so far is committed (rejects if that commit failed). */
   durable(): Promise<void>;
+  /**
+   * Runs `work` (synchronous statements on the raw connection) as one step of the open batch: no
+   * other statement runs between its statements, and a throw rolls back what it wrote. While a
+   * registration's savepoint is open it waits for that to end, so it never joins (and is never
+   * rolled back with) someone else's transaction. Await `durable()` for its writes.
+   */
+  atomically<T>(work: () => T): Promise<T>;
   /** Commits what is pending, then closes. */
   close(): void;
 }
@@ -32,6 +39,15 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
   const commit = sqlite.prepare('commit');
   let batch: Batch | undefined;
   let savepointOpen = false;
+  // atomically() work that arrived while a savepoint was open, run as soon as it ends.
+  const waiting: Array<() => void> = [];
+  // better-sqlite3 runs a transaction function inside an open transaction as a savepoint.
+  const step = sqlite.transaction((work: () => unknown) => work());
+
+  function runStep<T>(work: () => T): T {
+    openBatch();
+    return step(work) as T;
+  }
 
   function openBatch(): void {
     if (batch !== undefined) return;
@@ -76,7 +92,11 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
   // error), the batch must not wait for a savepoint that is gone.
   function endSavepoint(sqlText: string): void {
     savepointOpen = false;
-    sqlite.exec(sqlText);
+    try {
+      sqlite.exec(sqlText);
+    } finally {
+      while (!savepointOpen && waiting.length > 0) waiting.shift()!(); // eslint-disable-line @typescript-eslint/no-non-null-assertion -- length checked
+    }
   }
 
   // Statements for transaction control, as Kysely's SQLite driver issues them.
@@ -133,6 +153,19 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
     },
     durable() {
       return batch?.promise ?? Promise.resolve();
+    },
+    atomically(work) {
+      return new Promise((resolve, reject) => {
+        const run = () => {
+          try {
+            resolve(runStep(work));
+          } catch (error) {
+            reject(error);
+          }
+        };
+        if (savepointOpen) waiting.push(run);
+        else run();
+      });
     },
     close() {
       commitBatch();

@@ -87,4 +87,28 @@ describe('SQLite group commit', () => {
     // The code was not consumed: the registration's savepoint was rolled back as a whole.
     expect(committed('select count(*) as n from otp_challenges where identifier = ?', phone)).toBe(1);
   });
+
+  it("keeps limits taken while a registration's savepoint is open when that registration rolls back", async () => {
+    const phone = '+919876512345'; // registered above: this registration fails and rolls back
+    await store.saveChallenge(challenge(phone));
+    const limiter = createDatabaseLimiter(handle);
+    const take = (key: string) => limiter.decide([{ kind: 'take', key, rules: [{ limit: 1, windowMs: 60_000 }] }], Date.now());
+    const registration = store.registerCustomer(
+      { key: { identifier: phone, purpose: 'register' }, codeHash: 'a'.repeat(64), maxAttempts: 5, nowMs: Date.now() },
+      { email: null, emailValidated: false, phone: { e164: phone, national: '9876512345', countryCode: '+91' }, phoneValidated: true, name: null, username: null },
+    );
+    // One take on each of the next microtask turns: some are issued while the savepoint is open.
+    const keys = Array.from({ length: 60 }, (_, i) => `cooldown:login:+91987658${String(i).padStart(4, '0')}`);
+    const takes: Promise<unknown>[] = [];
+    for (const key of keys) {
+      takes.push(take(key));
+      await Promise.resolve();
+    }
+    const [registered, ...taken] = await Promise.allSettled([registration, ...takes]);
+    expect(registered).toMatchObject({ status: 'rejected', reason: { code: 'ALREADY_REGISTERED' } });
+    for (const result of taken) expect(result).toMatchObject({ status: 'fulfilled', value: { allowed: true } });
+    // Every take is committed: none joined the savepoint that was rolled back.
+    expect(committed("select count(*) as n from limit_state where key like 'cooldown:login:+91987658%' and expires_at > 0")).toBe(keys.length);
+    expect(await take(keys[0]!)).toMatchObject({ allowed: false });
+  });
 });
