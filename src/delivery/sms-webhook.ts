@@ -1,5 +1,6 @@
 // SMS through any gateway the operator runs (SMS_PROVIDER=webhook): a signed JSON POST to
 // SMS_WEBHOOK_URL. Any 2xx answer is a delivery; anything else, or no answer in time, is a failure.
+import { createSecretKey } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { ConfigError, type Config } from '../config.js';
 import type { OutboundMessage, Sender } from '../domain/ports.js';
@@ -24,6 +25,7 @@ export function createWebhookSender(config: Pick<Config, 'smsWebhook'>): Sender 
   if (secret === undefined || secret.length < 32) {
     throw new ConfigError('SMS_WEBHOOK_SECRET', 'must be set (at least 32 characters) for the webhook sender');
   }
+  const signingKey = createSecretKey(Buffer.from(secret, 'utf8'));
   // A dedicated agent, as for Twilio: undici's request over a keep-alive pool that close() can end.
   const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS });
 
@@ -46,7 +48,7 @@ export function createWebhookSender(config: Pick<Config, 'smsWebhook'>): Sender 
         headers: {
           'content-type': 'application/json',
           'x-signature-timestamp': timestamp,
-          'x-signature': signWebhook(secret, timestamp, body),
+          'x-signature': signWebhook(signingKey, timestamp, body),
         },
         body,
         signal,

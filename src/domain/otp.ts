@@ -1,7 +1,7 @@
 // One-time codes: generated from the CSPRNG, stored only as a keyed hash, compared in constant time.
 // HMAC-SHA256 rather than a slow password hash: a 6-digit code lives minutes and is guarded by the
 // attempt limit, so the key (not the work factor) is what keeps a leaked table useless.
-import { createHmac, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Purpose } from './ports.js';
 
 export function generateCode(length: number): string {
@@ -16,7 +16,10 @@ export function deriveOtpKey(secrets: { otpSecret?: string | undefined; jwtSecre
   return Buffer.from(hkdfSync('sha256', secrets.jwtSecret, 'customer-auth', 'otp-hmac-key', 32));
 }
 
-export function createCodeHasher(key: Buffer) {
+export function createCodeHasher(keyBytes: Buffer) {
+  // A KeyObject made once: on Node 24 an HMAC keyed by a Buffer costs ~30 µs (the key is imported
+  // on every call), one keyed by a KeyObject ~3 µs.
+  const key = createSecretKey(keyBytes);
   /** Binds the code to its identifier and purpose: a code for one cannot verify another. */
   function hash(purpose: Purpose, identifier: string, code: string): string {
     return createHmac('sha256', key).update(`${purpose}\n${identifier}\n${code}`).digest('hex');

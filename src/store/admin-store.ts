@@ -1,4 +1,5 @@
 // The admin CLI's queries: rare, so built per call (no prepared-statement cache needed).
+import { sql } from 'kysely';
 import type { AdminStore, Channel, CustomerStatus } from '../domain/ports.js';
 import type { DatabaseHandle } from './database.js';
 import { toCustomer } from './store.js';
@@ -22,13 +23,13 @@ export function createAdminStore(handle: DatabaseHandle): AdminStore {
     async findCustomerByIdentifier(channel: Channel, identifier: string) {
       const column = channel === 'phone' ? 'phone_e164' : 'email';
       const flag = channel === 'phone' ? 'phone_validate' : 'email_validate';
-      const row = await customers().where(column, '=', identifier).where(flag, '=', 1).executeTakeFirst();
+      const row = await customers().where(column, '=', identifier).where(flag, '=', sql.lit(1)).executeTakeFirst();
       return row && toCustomer(row);
     },
 
     async findCustomersByNational(national) {
       if (national.length === 0) return [];
-      const rows = await customers().where('phone_national', 'in', national).where('phone_validate', '=', 1).orderBy('id').execute();
+      const rows = await customers().where('phone_national', 'in', national).where('phone_validate', '=', sql.lit(1)).orderBy('id').execute();
       return rows.map(toCustomer);
     },
 

@@ -17,12 +17,14 @@ function prepareQueries(handle: DatabaseHandle) {
     customerById: prepareQuery<{ id: number }, Selectable<CustomersTable>>(handle, (arg) =>
       db.selectFrom('customers').selectAll().where('id', '=', arg('id')),
     ),
-    // Only a verified phone or email identifies an account.
+    // Only a verified phone or email identifies an account. The flag is written into the SQL, not
+    // bound: a bound value there decides whether the partial unique index applies, so SQLite would
+    // re-plan the statement on every call (about 25 µs each) and PostgreSQL's generic plan could not use it.
     customerByPhone: prepareQuery<{ phone: string }, Selectable<CustomersTable>>(handle, (arg) =>
-      db.selectFrom('customers').selectAll().where('phone_e164', '=', arg('phone')).where('phone_validate', '=', 1),
+      db.selectFrom('customers').selectAll().where('phone_e164', '=', arg('phone')).where('phone_validate', '=', sql.lit(1)),
     ),
     customerByEmail: prepareQuery<{ email: string }, Selectable<CustomersTable>>(handle, (arg) =>
-      db.selectFrom('customers').selectAll().where('email', '=', arg('email')).where('email_validate', '=', 1),
+      db.selectFrom('customers').selectAll().where('email', '=', arg('email')).where('email_validate', '=', sql.lit(1)),
     ),
     usernameTaken: prepareQuery<{ username: string }, { id: number }>(handle, (arg) =>
       db.selectFrom('customers').select('id').where(sql`lower(username)`, '=', sql`lower(${arg('username')})`),
@@ -118,10 +120,10 @@ function prepareQueries(handle: DatabaseHandle) {
         .updateTable('customers')
         .set({ phone_e164: null, phone_national: null, country_code: null, updated_at: arg('now') })
         .where('phone_e164', '=', arg('phone'))
-        .where('phone_validate', '=', 0),
+        .where('phone_validate', '=', sql.lit(0)),
     ),
     dropEmailClaims: prepareQuery<{ email: string; now: number }, never>(handle, (arg) =>
-      db.updateTable('customers').set({ email: null, updated_at: arg('now') }).where('email', '=', arg('email')).where('email_validate', '=', 0),
+      db.updateTable('customers').set({ email: null, updated_at: arg('now') }).where('email', '=', arg('email')).where('email_validate', '=', sql.lit(0)),
     ),
     insertCustomer: prepareQuery<Omit<Selectable<CustomersTable>, 'id' | 'status'>, Selectable<CustomersTable>>(handle, (arg) =>
       db
