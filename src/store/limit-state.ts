@@ -10,6 +10,14 @@ import type { LimitCheck, LimitDecision, LimitRule } from '../domain/ports.js';
 
 export const RATIO_BUCKETS = 6;
 
+/**
+ * `remaining` tolerates this much disagreement between callers' clocks: parallel requests read
+ * "now" before they reach the store and arrive in another order (or from another instance), and
+ * without it a take a millisecond "late" would report one take fewer than the rule allows (a guess
+ * budget of 3 locking after 2). Never more than an interval, so it never adds a take to a burst.
+ */
+export const CLOCK_SLACK_MS = 1000;
+
 export interface StateRow {
   key: string;
   value: number;
@@ -18,6 +26,7 @@ export interface StateRow {
 }
 
 const interval = (rule: LimitRule) => Math.max(1, Math.floor(rule.windowMs / rule.limit));
+const slack = (rule: LimitRule) => Math.min(CLOCK_SLACK_MS, interval(rule) - 1);
 const ruleKey = (key: string, rule: LimitRule) => `${key}|${rule.windowMs}`;
 
 function bucketKeys(key: string, windowMs: number, nowMs: number): { key: string; expiresAt: number }[] {
@@ -64,7 +73,7 @@ export function decideOn(
       }
       if (check.kind !== 'take') continue;
       writes.set(key, { key, value: tat, expiresAt: tat });
-      remaining = Math.min(remaining, Math.floor((rule.windowMs - (tat - nowMs)) / interval(rule)));
+      remaining = Math.min(remaining, Math.floor((rule.windowMs + slack(rule) - (tat - nowMs)) / interval(rule)));
     }
   }
   return { decision: { allowed: true, remaining }, writes: [...writes.values()] };
@@ -92,7 +101,7 @@ export function counterRow(key: string, windowMs: number, nowMs: number): { key:
 
 /** `checks` with their state keys worked out, for the Lua script (limiter-redis.ts). */
 export type Plan =
-  | { kind: 'take' | 'peek'; rules: { key: string; interval: number; window: number }[] }
+  | { kind: 'take' | 'peek'; rules: { key: string; interval: number; window: number; slack: number }[] }
   | { kind: 'ratio'; events: string[]; successes: string[]; minEvents: number; minRatio: number; retry: number };
 
 export function planOf(checks: readonly LimitCheck[], nowMs: number): Plan[] {
@@ -106,6 +115,6 @@ export function planOf(checks: readonly LimitCheck[], nowMs: number): Plan[] {
           minRatio: check.minRatio,
           retry: Math.floor(check.windowMs / RATIO_BUCKETS),
         }
-      : { kind: check.kind, rules: check.rules.map((rule) => ({ key: ruleKey(check.key, rule), interval: interval(rule), window: rule.windowMs })) },
+      : { kind: check.kind, rules: check.rules.map((rule) => ({ key: ruleKey(check.key, rule), interval: interval(rule), window: rule.windowMs, slack: slack(rule) })) },
   );
 }

@@ -35,7 +35,7 @@ for index, check in ipairs(plan) do
       if tat - now > rule.window then return {0, index - 1, tat - rule.window - now} end
       if check.kind == 'take' then
         pending[rule.key] = tat
-        local left = math.floor((rule.window - (tat - now)) / rule.interval)
+        local left = math.floor((rule.window + rule.slack - (tat - now)) / rule.interval)
         if remaining < 0 or left < remaining then remaining = left end
       end
     end
