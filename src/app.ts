@@ -21,7 +21,7 @@ import { registerWebhookRoutes, type TwilioStatusWebhook } from './http/routes/w
 import { registerWebRoutes, type WebSettings } from './http/routes/web.js';
 import { registerCookieMode, type CookieModeSettings } from './http/session-cookie.js';
 import { buildSchemas } from './http/schemas.js';
-import { requestIdFrom, type RequestContext } from './observability/logger.js';
+import { DeferredChild, requestIdFrom, type RequestContext } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 
 export interface AppDeps {
@@ -100,6 +100,7 @@ class RequestLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return; // the line (and its client address) is not worked out at all
     request.log[this.level](
       {
         method: request.method,
@@ -137,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // X-Request-Id is taken from a client only when it looks like an id (it reaches every log line).
     requestIdHeader: false,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
+    childLoggerFactory: (logger, bindings, options) => DeferredChild.factory(logger as Logger, bindings, options) as FastifyBaseLogger,
     // Strict bodies: no type coercion (a number is not quietly a string); unknown fields dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
   });
