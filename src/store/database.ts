@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { createGroupCommit } from './sqlite-group-commit.js';
+import { createGroupCommit, type AtomicKind } from './sqlite-group-commit.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -23,7 +23,7 @@ export interface DatabaseHandle {
    * SQLite only: the raw connection, for a decision that must run with no gap between its
    * statements (limiter-db.ts). `prepare` gives a statement outside the group commit's wrappers.
    */
-  sqlite?: { prepare(text: string): SQLite.Statement; atomically<T>(work: () => T): Promise<T> };
+  sqlite?: { prepare(text: string): SQLite.Statement; atomically<T>(work: () => T, kind?: AtomicKind): Promise<T> };
   /** Runs `work` while no other process migrates the same database. */
   withMigrationLock<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -96,7 +96,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
   return {
     db,
     dialect: 'sqlite',
-    sqlite: { prepare: (text) => sqlite.prepare(text), atomically: (work) => groupCommit.atomically(work) },
+    sqlite: { prepare: (text) => sqlite.prepare(text), atomically: (work, kind) => groupCommit.atomically(work, kind) },
     withMigrationLock: (work) => work(),
     durable: () => groupCommit.durable(),
     close: async () => {

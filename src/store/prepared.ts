@@ -1,8 +1,13 @@
 // Queries built and compiled by Kysely once, at start-up, with named placeholders; a request only
 // binds its values. Kysely would otherwise rebuild and recompile every query on every call, and
 // (on SQLite, with the statement cache in database.ts) the SQL text stays the same, so the
-// database's prepared statement is reused too.
-import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+// database's prepared statement is reused too. On SQLite a query outside a transaction skips
+// Kysely's executor altogether: its own prepared statement runs at once, through the group
+// commit (which holds it back while a registration's transaction is open, as Kysely's connection
+// lock would). That executor (plugins, connection lock, promises) cost about as much as a point
+// lookup itself.
+import type SQLite from 'better-sqlite3';
+import { CompiledQuery, type Compilable, type QueryResult, type Kysely } from 'kysely';
 import type { DatabaseHandle } from './database.js';
 import type { Database } from './schema.js';
 
@@ -34,13 +39,23 @@ export function prepareQuery<Args extends Record<string, unknown>, Row>(
   const slots: Slot[] = compiled.parameters.map((value) =>
     typeof value === 'string' && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value },
   );
-  const bind = (args: Args) =>
-    CompiledQuery.raw(
-      compiled.sql,
-      slots.map((slot) => ('name' in slot ? args[slot.name] : slot.value)),
-    );
+  const values = (args: Args) => slots.map((slot) => ('name' in slot ? args[slot.name] : slot.value));
+  const bind = (args: Args) => CompiledQuery.raw(compiled.sql, values(args));
+
+  let statement: SQLite.Statement | undefined; // prepared on first use, as Kysely's are
+  function runDirect(sqlite: NonNullable<DatabaseHandle['sqlite']>, args: Args): QueryResult<Row> {
+    statement ??= sqlite.prepare(compiled.sql);
+    if (statement.reader) return { rows: statement.all(values(args)) as Row[] };
+    return { rows: [], numAffectedRows: BigInt(statement.run(values(args)).changes) };
+  }
 
   async function executeQuery(args: Args, executor: Kysely<Database> | undefined) {
+    const { sqlite } = handle;
+    if (sqlite !== undefined && executor === undefined) {
+      const result = await sqlite.atomically(() => runDirect(sqlite, args), write ? 'write' : 'read');
+      if (write) await handle.durable();
+      return result;
+    }
     const result = await (executor ?? db).executeQuery<Row>(bind(args));
     if (write && executor === undefined) await handle.durable();
     return result;

@@ -15,15 +15,19 @@ export interface GroupCommit {
   /** Resolves when everything written so far is committed (rejects if that commit failed). */
   durable(): Promise<void>;
   /**
-   * Runs `work` (synchronous statements on the raw connection) as one step of the open batch: no
-   * other statement runs between its statements, and a throw rolls back what it wrote. While a
-   * registration's savepoint is open it waits for that to end, so it never joins (and is never
-   * rolled back with) someone else's transaction. Await `durable()` for its writes.
+   * Runs `work` (synchronous statements on the raw connection) at once, with no other statement
+   * between its statements. While a registration's savepoint is open it waits for that to end, so
+   * it never joins (is never rolled back with, never reads the uncommitted rows of) someone else's
+   * transaction. `steps`: several statements in the open batch, a throw rolling back what they
+   * wrote; `write`: one statement in the open batch; `read`: one statement, no batch. Await
+   * `durable()` for what a `steps` or `write` work wrote.
    */
-  atomically<T>(work: () => T): Promise<T>;
+  atomically<T>(work: () => T, kind?: AtomicKind): Promise<T>;
   /** Commits what is pending, then closes. */
   close(): void;
 }
+
+export type AtomicKind = 'steps' | 'write' | 'read';
 
 interface Batch {
   promise: Promise<void>;
@@ -44,9 +48,10 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
   // better-sqlite3 runs a transaction function inside an open transaction as a savepoint.
   const step = sqlite.transaction((work: () => unknown) => work());
 
-  function runStep<T>(work: () => T): T {
+  function runAtomically<T>(work: () => T, kind: AtomicKind): T {
+    if (kind === 'read') return work();
     openBatch();
-    return step(work) as T;
+    return kind === 'write' ? work() : (step(work) as T);
   }
 
   function openBatch(): void {
@@ -154,11 +159,11 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
     durable() {
       return batch?.promise ?? Promise.resolve();
     },
-    atomically(work) {
+    atomically(work, kind = 'steps') {
       return new Promise((resolve, reject) => {
         const run = () => {
           try {
-            resolve(runStep(work));
+            resolve(runAtomically(work, kind));
           } catch (error) {
             reject(error);
           }
