@@ -70,6 +70,9 @@ describe('GET /docs', () => {
     for (const asset of assets) {
       const loaded = await fetch(new URL(asset, `${service.url}/docs/`));
       expect(loaded.status, asset).toBe(200);
+      // Read to the end: an unread body holds its connection busy, and closing the service then
+      // waits for it (a 30 s afterAll timeout on Node 22 when the bundle outgrew the socket buffers).
+      expect((await loaded.arrayBuffer()).byteLength, asset).toBeGreaterThan(0);
     }
     const policy = page.headers.get('content-security-policy') ?? '';
     expect(policy).toContain("script-src 'self'");
