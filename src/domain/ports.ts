@@ -260,15 +260,16 @@ export interface NewRefreshToken {
 }
 
 export interface SessionStore {
-  /** The session and its first refresh token. */
+  /** The session and its first refresh token, in one atomic step. */
   createSession(session: NewSession, firstToken: NewRefreshToken): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<StoredRefreshToken | undefined>;
-  /** Idempotent: parallel rotations of one token all add the same successor, stored once. */
-  addRefreshToken(token: NewRefreshToken): Promise<void>;
-  /** Race-safe rotation: one conditional update of an unspent token, which exactly one caller can win. */
-  spendRefreshToken(tokenHash: string, nowMs: number): Promise<boolean>;
-  /** Records a use and moves the session's expiry to its newest token's. */
-  touchSession(sessionId: string, nowMs: number, expiresAtMs: number): Promise<void>;
+  /**
+   * Rotation, one atomic step: stores the successor (idempotent: parallel rotations of one token
+   * derive the same successor, stored once), spends the token with a conditional update exactly one
+   * caller can win, and for that winner moves the session's last use and expiry to the successor's.
+   * True for the winner.
+   */
+  rotateRefreshToken(spentHash: string, successor: NewRefreshToken): Promise<boolean>;
   /** The session exists, belongs to the customer, is not revoked and has not expired. */
   isSessionActive(sessionId: string, customerId: number, nowMs: number): Promise<boolean>;
   /** The customer's live sessions, most recently used first. */

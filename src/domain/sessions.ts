@@ -112,12 +112,10 @@ export function createSessionService(deps: SessionDeps) {
     const successorHash = refreshTokens.hash(successor);
     let spentAtMs = stored.spentAtMs;
     if (spentAtMs === null) {
-      // The successor is stored before the token is spent, so whoever loses the race below finds it.
+      // One step: the successor is stored whoever wins (so a loser finds it below), and of parallel
+      // refreshes of one token exactly one wins the conditional spend.
       const expiresAtMs = nowMs + refreshTtlMs;
-      await store.addRefreshToken({ tokenHash: successorHash, sessionId: stored.sessionId, createdAtMs: nowMs, expiresAtMs });
-      // Of parallel refreshes of one token exactly one wins this conditional update.
-      if (await store.spendRefreshToken(stored.tokenHash, nowMs)) {
-        await store.touchSession(stored.sessionId, nowMs, expiresAtMs);
+      if (await store.rotateRefreshToken(stored.tokenHash, { tokenHash: successorHash, sessionId: stored.sessionId, createdAtMs: nowMs, expiresAtMs })) {
         events.refresh('success', { customerId: customer.id });
         return issue(customer, stored.sessionId, successor, expiresAtMs, nowMs);
       }

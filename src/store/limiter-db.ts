@@ -26,11 +26,6 @@ function perCount<T>(make: (count: number) => T): (count: number) => T {
   };
 }
 
-function lazy<T>(make: () => T): () => T {
-  let made: T | undefined;
-  return () => (made ??= make());
-}
-
 const indexes = (count: number) => Array.from({ length: count }, (_, index) => index);
 
 /** How one dialect reads the state of `keys` and writes rows, atomically. */
@@ -43,17 +38,21 @@ const live = (rows: Array<{ key: string; value: number; expires_at: number }>) =
 
 function sqliteSteps(handle: DatabaseHandle, sqlite: NonNullable<DatabaseHandle['sqlite']>): Steps {
   const select = perCount((count) => sqlite.prepare(`select key, value, expires_at from limit_state where key in (${indexes(count).map(() => '?').join(', ')})`));
-  // Prepared on first use, as Kysely's are: a service started before its migrations still starts (/ready says why).
-  const upsert = lazy(() =>
-    sqlite.prepare('insert into limit_state (key, value, expires_at) values (?, ?, ?) on conflict (key) do update set value = excluded.value, expires_at = excluded.expires_at'),
+  // Every row a decision writes in one statement. Prepared on first use, as Kysely's are: a service
+  // started before its migrations still starts (/ready says why).
+  const upsert = perCount((count) =>
+    sqlite.prepare(
+      `insert into limit_state (key, value, expires_at) values ${indexes(count).map(() => '(?, ?, ?)').join(', ')} ` +
+        'on conflict (key) do update set value = excluded.value, expires_at = excluded.expires_at',
+    ),
   );
   return {
     async decideAtomically(keys, work) {
       let wrote = false;
       const result = await sqlite.atomically(() => {
         const outcome = work(live(select(keys.length).all(keys) as Array<{ key: string; value: number; expires_at: number }>));
-        for (const row of outcome.writes) upsert().run(row.key, row.value, row.expiresAt);
         wrote = outcome.writes.length > 0;
+        if (wrote) upsert(outcome.writes.length).run(outcome.writes.flatMap((row) => [row.key, row.value, row.expiresAt]));
         return outcome.result;
       });
       if (wrote) await handle.durable();

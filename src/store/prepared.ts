@@ -27,6 +27,12 @@ export interface PreparedQuery<Args, Row> {
   execute(args: Args, executor?: Kysely<Database>): Promise<Row[]>;
   /** The number of rows a statement without RETURNING changed. */
   run(args: Args, executor?: Kysely<Database>): Promise<number>;
+  /**
+   * SQLite only, inside `handle.sqlite.atomically(work, 'steps')`: runs at once, synchronously, as
+   * one of the step's statements (rows of a select or RETURNING; else the rows changed). The caller
+   * awaits `handle.durable()` after the step.
+   */
+  inStep(args: Args): Row[] | number;
 }
 
 export function prepareQuery<Args extends Record<string, unknown>, Row>(
@@ -62,6 +68,11 @@ export function prepareQuery<Args extends Record<string, unknown>, Row>(
   }
 
   return {
+    inStep(args) {
+      if (handle.sqlite === undefined) throw new Error('inStep runs on SQLite only');
+      const result = runDirect(handle.sqlite, args);
+      return result.numAffectedRows === undefined ? result.rows : Number(result.numAffectedRows);
+    },
     async execute(args, executor) {
       return (await executeQuery(args, executor)).rows;
     },

@@ -18,21 +18,27 @@ type TokenRow = {
   revoked_at: number | null;
 };
 type SessionKey = { id: string; customer_id: number; now: number };
+type SessionRow = Selectable<SessionsTable>;
+
+/** A new session's columns, each from the argument of the same name (revoked: never, yet). */
+function sessionRow(arg: <K extends keyof SessionRow>(name: K) => SessionRow[K]) {
+  return {
+    id: arg('id'),
+    customer_id: arg('customer_id'),
+    created_at: arg('created_at'),
+    last_used_at: arg('last_used_at'),
+    expires_at: arg('expires_at'),
+    user_agent: arg('user_agent'),
+    client_ip: arg('client_ip'),
+    revoked_at: null,
+  };
+}
 
 function prepareQueries(handle: DatabaseHandle) {
   const { db } = handle;
   return {
     insertSession: prepareQuery<Selectable<SessionsTable>, never>(handle, (arg) =>
-      db.insertInto('sessions').values({
-        id: arg('id'),
-        customer_id: arg('customer_id'),
-        created_at: arg('created_at'),
-        last_used_at: arg('last_used_at'),
-        expires_at: arg('expires_at'),
-        user_agent: arg('user_agent'),
-        client_ip: arg('client_ip'),
-        revoked_at: null,
-      }),
+      db.insertInto('sessions').values(sessionRow(arg)),
     ),
     // Parallel rotations of one token derive the same successor: the first insert stores it, the
     // others change nothing.
@@ -122,16 +128,74 @@ function prepareQueries(handle: DatabaseHandle) {
   };
 }
 
+type TokenArgs = { token_hash: string; session_id: string; created_at: number; expires_at: number };
+type RotateArgs = TokenArgs & { spent_hash: string };
+
+/**
+ * PostgreSQL does each multi-statement step as one statement (data-modifying CTEs): atomic in one
+ * round trip, where a transaction would take a begin and a commit more. SQLite runs the same
+ * statements synchronously in one step of the group commit (one savepoint, one durable wait).
+ */
+function postgresSteps(handle: DatabaseHandle) {
+  const { db } = handle;
+  const token = (arg: <K extends keyof TokenArgs>(name: K) => TokenArgs[K]) => ({
+    token_hash: arg('token_hash'),
+    session_id: arg('session_id'),
+    created_at: arg('created_at'),
+    expires_at: arg('expires_at'),
+    spent_at: null,
+  });
+  return {
+    // The token's foreign key is checked at the end of the statement, when the session is there.
+    createSession: prepareQuery<Selectable<SessionsTable> & { token_hash: string; token_created_at: number; token_expires_at: number }, never>(handle, (arg) =>
+      db
+        .with('session', (qb) =>
+          qb.insertInto('sessions').values(sessionRow(arg)),
+        )
+        .insertInto('refresh_tokens')
+        .values({ token_hash: arg('token_hash'), session_id: arg('id'), created_at: arg('token_created_at'), expires_at: arg('token_expires_at'), spent_at: null }),
+    ),
+    // Of parallel rotations one wins `spent` (the others wait for its row lock, then find it spent);
+    // the successor insert of each after the first changes nothing.
+    rotate: prepareQuery<RotateArgs, { session_id: string }>(handle, (arg) =>
+      db
+        .with('successor', (qb) => qb.insertInto('refresh_tokens').values(token(arg)).onConflict((oc) => oc.column('token_hash').doNothing()))
+        .with('spent', (qb) =>
+          qb.updateTable('refresh_tokens').set({ spent_at: arg('created_at') }).where('token_hash', '=', arg('spent_hash')).where('spent_at', 'is', null).returning('session_id'),
+        )
+        .with('touched', (qb) =>
+          qb
+            .updateTable('sessions')
+            .set({ last_used_at: arg('created_at'), expires_at: arg('expires_at') })
+            .where('id', 'in', qb.selectFrom('spent').select('session_id')),
+        )
+        .selectFrom('spent')
+        .select('session_id'),
+    ),
+  };
+}
+
 export function createSessionStore(handle: DatabaseHandle): SessionStore {
   const q = prepareQueries(handle);
+  let pgSteps: ReturnType<typeof postgresSteps> | undefined;
+  const pg = () => (pgSteps ??= postgresSteps(handle));
+  const tokenArgs = (token: NewRefreshToken): TokenArgs => ({
+    token_hash: token.tokenHash,
+    session_id: token.sessionId,
+    created_at: token.createdAtMs,
+    expires_at: token.expiresAtMs,
+  });
 
-  function insertToken(token: NewRefreshToken) {
-    return q.insertToken.run({ token_hash: token.tokenHash, session_id: token.sessionId, created_at: token.createdAtMs, expires_at: token.expiresAtMs });
+  /** SQLite: `work` runs its statements synchronously in one step of the group commit, durable when this resolves. */
+  async function sqliteStep<T>(sqlite: NonNullable<DatabaseHandle['sqlite']>, work: () => T): Promise<T> {
+    const result = await sqlite.atomically(work, 'steps');
+    await handle.durable();
+    return result;
   }
 
   return {
     async createSession(session, firstToken) {
-      await q.insertSession.run({
+      const row = {
         id: session.id,
         customer_id: session.customerId,
         created_at: session.createdAtMs,
@@ -140,8 +204,16 @@ export function createSessionStore(handle: DatabaseHandle): SessionStore {
         user_agent: session.userAgent,
         client_ip: session.clientAddress,
         revoked_at: null,
+      };
+      const first = tokenArgs(firstToken);
+      if (handle.sqlite === undefined) {
+        await pg().createSession.run({ ...row, token_hash: first.token_hash, token_created_at: first.created_at, token_expires_at: first.expires_at });
+        return;
+      }
+      await sqliteStep(handle.sqlite, () => {
+        q.insertSession.inStep(row);
+        q.insertToken.inStep(first);
       });
-      await insertToken(firstToken);
     },
 
     async findRefreshToken(tokenHash) {
@@ -149,16 +221,15 @@ export function createSessionStore(handle: DatabaseHandle): SessionStore {
       return row && toStoredToken(row);
     },
 
-    async addRefreshToken(token) {
-      await insertToken(token);
-    },
-
-    async spendRefreshToken(tokenHash, nowMs) {
-      return (await q.spend.execute({ token_hash: tokenHash, now: nowMs })).length === 1;
-    },
-
-    async touchSession(sessionId, nowMs, expiresAtMs) {
-      await q.touch.run({ id: sessionId, now: nowMs, expires_at: expiresAtMs });
+    async rotateRefreshToken(spentHash, successor) {
+      const args = tokenArgs(successor);
+      if (handle.sqlite === undefined) return (await pg().rotate.execute({ ...args, spent_hash: spentHash })).length === 1;
+      return sqliteStep(handle.sqlite, () => {
+        q.insertToken.inStep(args);
+        const won = (q.spend.inStep({ token_hash: spentHash, now: args.created_at }) as unknown[]).length === 1;
+        if (won) q.touch.inStep({ id: args.session_id, now: args.created_at, expires_at: args.expires_at });
+        return won;
+      });
     },
 
     async isSessionActive(sessionId, customerId, nowMs) {

@@ -1,0 +1,76 @@
+// Refresh-token rotation is one atomic step in the store (insert the successor, spend the token
+// with a conditional update, touch the session): of parallel rotations of one token exactly one
+// wins, on SQLite and on PostgreSQL. The HTTP tests (test/api/refresh.test.ts) cannot force this
+// race: their parallel requests reach the store one after another, each finding the token already
+// spent. Here 20 rotations of one unspent token go to the store at once.
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { NewRefreshToken } from '../../src/domain/ports.js';
+import { createDatabase, type DatabaseHandle } from '../../src/store/database.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { createSessionStore } from '../../src/store/sessions-store.js';
+import { freshDatabase, postgresUrl, type FreshDatabase } from '../support/backends.js';
+
+const DAY = 86_400_000;
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+const kinds = postgresUrl() === null ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const);
+if (kinds.length === 1) console.warn('refresh-rotation: PostgreSQL not configured for this run, only SQLite is checked');
+
+describe.each(kinds)('refresh-token rotation in the store (%s)', (kind) => {
+  const opened: Array<{ file: FreshDatabase; handle: DatabaseHandle }> = [];
+
+  afterAll(async () => {
+    for (const { file, handle } of opened) {
+      await handle.close();
+      await file.drop();
+    }
+  });
+
+  async function open() {
+    const file = await freshDatabase(kind);
+    const handle = await createDatabase(
+      kind === 'sqlite' ? { kind: 'sqlite', path: file.url.slice('sqlite:'.length) } : { kind: 'postgres', url: file.url, poolMax: 10 },
+    );
+    opened.push({ file, handle });
+    await migrateToLatest(handle);
+    const now = Date.now();
+    const customer = await handle.db
+      .insertInto('customers')
+      .values({ name: 'Rotation', email_validate: 0, phone_validate: 0, status: 'active', created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { handle, store: createSessionStore(handle), customerId: Number(customer.id), now };
+  }
+
+  it('lets exactly one of 20 parallel rotations of one token win, stores the successor once and touches the session', async () => {
+    const { store, customerId, now } = await open();
+    const sessionId = randomBytes(16).toString('base64url');
+    const first = hash('first');
+    await store.createSession(
+      { id: sessionId, customerId, createdAtMs: now, lastUsedAtMs: now, expiresAtMs: now + DAY, userAgent: null, clientAddress: '127.0.0.1' },
+      { tokenHash: first, sessionId, createdAtMs: now, expiresAtMs: now + DAY },
+    );
+    const successor: NewRefreshToken = { tokenHash: hash('second'), sessionId, createdAtMs: now + 1000, expiresAtMs: now + 2 * DAY };
+
+    const won = await Promise.all(Array.from({ length: 20 }, () => store.rotateRefreshToken(first, successor)));
+
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect((await store.findRefreshToken(first))?.spentAtMs).toBe(now + 1000);
+    expect(await store.findRefreshToken(successor.tokenHash)).toMatchObject({ sessionId, customerId, spentAtMs: null, expiresAtMs: now + 2 * DAY });
+    const [session] = await store.listSessions(customerId, now);
+    expect(session).toMatchObject({ id: sessionId, lastUsedAtMs: now + 1000, expiresAtMs: now + 2 * DAY });
+    // A spent token never wins again.
+    expect(await store.rotateRefreshToken(first, successor)).toBe(false);
+  });
+
+  it('creates a session and its first token together', async () => {
+    const { store, customerId, now } = await open();
+    const sessionId = randomBytes(16).toString('base64url');
+    await store.createSession(
+      { id: sessionId, customerId, createdAtMs: now, lastUsedAtMs: now, expiresAtMs: now + DAY, userAgent: 'test', clientAddress: '127.0.0.1' },
+      { tokenHash: hash('only'), sessionId, createdAtMs: now, expiresAtMs: now + DAY },
+    );
+    expect(await store.findRefreshToken(hash('only'))).toMatchObject({ sessionId, customerId, spentAtMs: null, sessionRevokedAtMs: null });
+    expect(await store.listSessions(customerId, now)).toHaveLength(1);
+  });
+});
