@@ -265,9 +265,9 @@ export interface SessionStore {
   findRefreshToken(tokenHash: string): Promise<StoredRefreshToken | undefined>;
   /**
    * Rotation, one atomic step: stores the successor (idempotent: parallel rotations of one token
-   * derive the same successor, stored once), spends the token with a conditional update exactly one
-   * caller can win, and for that winner moves the session's last use and expiry to the successor's.
-   * True for the winner.
+   * derive the same successor, stored once), spends the token (at the successor's creation time)
+   * with a conditional update exactly one caller can win, and for that winner moves the session's
+   * last use and expiry to the successor's. True for the winner.
    */
   rotateRefreshToken(spentHash: string, successor: NewRefreshToken): Promise<boolean>;
   /** The session exists, belongs to the customer, is not revoked and has not expired. */
