@@ -32,12 +32,13 @@ export async function warmAndMeasure(
   return measured;
 }
 
-export async function baselineRun(tmp: string, key: string, label: string): Promise<Row> {
+/** The bare-Fastify baseline, measured like every route; `env` adds to its environment (wakeup-cost.ts adds work per request). */
+export async function baselineRun(tmp: string, key: string, label: string, env: Record<string, string> = {}): Promise<Row> {
   const port = await freePort();
   const proc = spawnNode({
     name: 'baseline',
     script: BASELINE_SCRIPT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ...env },
     logPath: path.join(tmp, `${key}.log`),
   });
   const url = `http://127.0.0.1:${port}`;
