@@ -91,9 +91,9 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
   // copied, which never happens under a steady stream of commits; then this connection's own
   // checkpoint, inline in a commit, is what resets it, and it blocks the event loop for its fsyncs
   // (30-50 ms here). The bench's refresh run writes ~100 MB of log a second: at 20,000 pages (80 MB)
-  // that stall came every 0.8 s and was its p99 (37-45 ms); at 100,000 pages (400 MB, the most the
-  // log can hold on disk) it comes every ~4 s and the p99 is 18 ms. journal_size_limit gives the
-  // disk back (down to 64 MB) whenever the log starts over.
+  // that stall came every 0.8 s and was its p99 (37-45 ms); at 100,000 pages (400 MB, about the most
+  // the log then grows to on disk) it comes every ~4 s and the p99 is 18 ms. journal_size_limit gives
+  // the disk back (down to 64 MB) whenever the log starts over.
   sqlite.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
   sqlite.pragma(`journal_size_limit = ${WAL_KEPT_BYTES}`);
   const checkpointer = startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
