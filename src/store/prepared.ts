@@ -29,10 +29,10 @@ export interface PreparedQuery<Args, Row> {
   run(args: Args, executor?: Kysely<Database>): Promise<number>;
   /**
    * SQLite only, inside `handle.sqlite.atomically(work, 'steps')`: runs at once, synchronously, as
-   * one of the step's statements (rows of a select or RETURNING; else the rows changed). The caller
-   * awaits `handle.durable()` after the step.
+   * one of the step's statements; the rows of a select or RETURNING (none for other writes). The
+   * caller awaits `handle.durable()` after the step.
    */
-  inStep(args: Args): Row[] | number;
+  inStep(args: Args): Row[];
 }
 
 export function prepareQuery<Args extends Record<string, unknown>, Row>(
@@ -70,8 +70,7 @@ export function prepareQuery<Args extends Record<string, unknown>, Row>(
   return {
     inStep(args) {
       if (handle.sqlite === undefined) throw new Error('inStep runs on SQLite only');
-      const result = runDirect(handle.sqlite, args);
-      return result.numAffectedRows === undefined ? result.rows : Number(result.numAffectedRows);
+      return runDirect(handle.sqlite, args).rows;
     },
     async execute(args, executor) {
       return (await executeQuery(args, executor)).rows;

@@ -34,6 +34,14 @@ function sessionRow(arg: <K extends keyof SessionRow>(name: K) => SessionRow[K])
   };
 }
 
+type TokenArgs = { token_hash: string; session_id: string; created_at: number; expires_at: number };
+type RotateArgs = TokenArgs & { spent_hash: string };
+
+/** A new refresh token's columns, each from the argument of the same name (spent: not yet). */
+function tokenRow(arg: <K extends keyof TokenArgs>(name: K) => TokenArgs[K]) {
+  return { token_hash: arg('token_hash'), session_id: arg('session_id'), created_at: arg('created_at'), expires_at: arg('expires_at'), spent_at: null };
+}
+
 function prepareQueries(handle: DatabaseHandle) {
   const { db } = handle;
   return {
@@ -42,17 +50,8 @@ function prepareQueries(handle: DatabaseHandle) {
     ),
     // Parallel rotations of one token derive the same successor: the first insert stores it, the
     // others change nothing.
-    insertToken: prepareQuery<{ token_hash: string; session_id: string; created_at: number; expires_at: number }, never>(handle, (arg) =>
-      db
-        .insertInto('refresh_tokens')
-        .values({
-          token_hash: arg('token_hash'),
-          session_id: arg('session_id'),
-          created_at: arg('created_at'),
-          expires_at: arg('expires_at'),
-          spent_at: null,
-        })
-        .onConflict((oc) => oc.column('token_hash').doNothing()),
+    insertToken: prepareQuery<TokenArgs, never>(handle, (arg) =>
+      db.insertInto('refresh_tokens').values(tokenRow(arg)).onConflict((oc) => oc.column('token_hash').doNothing()),
     ),
     // The session's columns come from subqueries, not a join: on SQLite the join cost three times
     // as much (about 30 µs against 10). Every token has its session (on delete cascade).
@@ -128,9 +127,6 @@ function prepareQueries(handle: DatabaseHandle) {
   };
 }
 
-type TokenArgs = { token_hash: string; session_id: string; created_at: number; expires_at: number };
-type RotateArgs = TokenArgs & { spent_hash: string };
-
 /**
  * PostgreSQL does each multi-statement step as one statement (data-modifying CTEs): atomic in one
  * round trip, where a transaction would take a begin and a commit more. SQLite runs the same
@@ -138,13 +134,6 @@ type RotateArgs = TokenArgs & { spent_hash: string };
  */
 function postgresSteps(handle: DatabaseHandle) {
   const { db } = handle;
-  const token = (arg: <K extends keyof TokenArgs>(name: K) => TokenArgs[K]) => ({
-    token_hash: arg('token_hash'),
-    session_id: arg('session_id'),
-    created_at: arg('created_at'),
-    expires_at: arg('expires_at'),
-    spent_at: null,
-  });
   return {
     // The token's foreign key is checked at the end of the statement, when the session is there.
     createSession: prepareQuery<Selectable<SessionsTable> & { token_hash: string; token_created_at: number; token_expires_at: number }, never>(handle, (arg) =>
@@ -159,7 +148,7 @@ function postgresSteps(handle: DatabaseHandle) {
     // the successor insert of each after the first changes nothing.
     rotate: prepareQuery<RotateArgs, { session_id: string }>(handle, (arg) =>
       db
-        .with('successor', (qb) => qb.insertInto('refresh_tokens').values(token(arg)).onConflict((oc) => oc.column('token_hash').doNothing()))
+        .with('successor', (qb) => qb.insertInto('refresh_tokens').values(tokenRow(arg)).onConflict((oc) => oc.column('token_hash').doNothing()))
         .with('spent', (qb) =>
           qb.updateTable('refresh_tokens').set({ spent_at: arg('created_at') }).where('token_hash', '=', arg('spent_hash')).where('spent_at', 'is', null).returning('session_id'),
         )
@@ -226,7 +215,7 @@ export function createSessionStore(handle: DatabaseHandle): SessionStore {
       if (handle.sqlite === undefined) return (await pg().rotate.execute({ ...args, spent_hash: spentHash })).length === 1;
       return sqliteStep(handle.sqlite, () => {
         q.insertToken.inStep(args);
-        const won = (q.spend.inStep({ token_hash: spentHash, now: args.created_at }) as unknown[]).length === 1;
+        const won = q.spend.inStep({ token_hash: spentHash, now: args.created_at }).length === 1;
         if (won) q.touch.inStep({ id: args.session_id, now: args.created_at, expires_at: args.expires_at });
         return won;
       });
