@@ -4,11 +4,12 @@
 // again last; the higher is the ceiling), writes JSON to bench/results/, and exits non-zero when any
 // request errored. Order: baseline; SQLite login, register, verify (the login codes), /me (the verify
 // tokens), refresh (the verify refresh tokens, each successor reused; bench/refresh.ts); PostgreSQL
-// login and verify; baseline again.
+// login and verify; baseline again. Between SQLite and PostgreSQL: metrics on against off (metrics-ab.ts).
 //
 // Settings (environment): BENCH_DURATION_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (50),
 // BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres; "off" skips PostgreSQL),
 // BENCH_SEED_RATE (20000: existing customers are seeded for this many logins/s over a run),
+// BENCH_METRICS_AB ("off" skips the metrics-cost run), BENCH_METRICS_AB_SLICES (8), BENCH_METRICS_AB_SLICE_SECONDS (3),
 // BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import '../src/supported-node.js'; // first: refuses an unsupported Node.js before anything else loads
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DatabaseConfig } from '../src/config.js';
 import { startFakeTwilio } from './fake-twilio-process.js';
+import { metricsCostLines, metricsCostRun, type MetricsCost } from './metrics-ab.js';
 import { killAllChildren, type Spawned } from './processes.js';
 import { benchNotes, extraPhases, otherCpu, rows, table, targetChecks } from './report.js';
 import { refreshLoad } from './refresh.js';
@@ -26,6 +28,7 @@ import { serviceEnvShown, startService } from './service-process.js';
 import {
   CONNECTIONS,
   DURATION,
+  METRICS_AB,
   NOISY_REST_PERCENT,
   POSTGRES_URL,
   RANGES,
@@ -135,6 +138,10 @@ async function main(): Promise<number> {
     await service.proc.stop();
   }
 
+  // 2b. What metrics cost request-otp: metrics on against off, alternating (metrics-ab.ts).
+  const metricsCost: MetricsCost | undefined = METRICS_AB ? await metricsCostRun(tmp, twilio) : undefined;
+  if (!METRICS_AB) benchNotes.push('metrics cost run skipped: BENCH_METRICS_AB=off');
+
   // 3. PostgreSQL, when reachable.
   if (POSTGRES_URL === 'off') {
     benchNotes.push('PostgreSQL runs skipped: BENCH_POSTGRES_URL=off');
@@ -175,6 +182,13 @@ async function main(): Promise<number> {
     row.ratioPct = Math.round((row.result.reqPerSec / baseline.result.reqPerSec) * 1000) / 10;
   }
   const checks = targetChecks();
+  if (metricsCost !== undefined) {
+    checks.splice(checks.length - 1, 0, {
+      what: 'metrics cost <= 5% of request-otp throughput (on against off, alternating)',
+      actual: `${fmt(metricsCost.throughputCostPct, 1)}% (CPU per request ${fmt(metricsCost.cpuCostPct, 1)}%)`,
+      ok: metricsCost.throughputCostPct <= 5,
+    });
+  }
   const totalErrors = rows.reduce((sum, row) => sum + row.result.errors + row.warmup.errors, 0) + extraPhases.reduce((sum, p) => sum + p.result.errors, 0);
 
   console.log('');
@@ -200,6 +214,7 @@ async function main(): Promise<number> {
     );
   }
   for (const note of benchNotes) console.log(`note: ${note}`);
+  if (metricsCost !== undefined) console.log(['', ...metricsCostLines(metricsCost)].join('\n'));
   console.log('');
   console.log('targets (issue 4; informative, only errors fail the bench):');
   for (const check of checks) console.log(`  ${check.ok ? 'ok  ' : 'MISS'}  ${check.what}: ${check.actual}`);
@@ -220,6 +235,7 @@ async function main(): Promise<number> {
     baselineRuns: [baselineStart.result.reqPerSec, baselineEnd.result.reqPerSec],
     runs: rows,
     extraPhases,
+    metricsCost,
     targets: checks,
     totalErrors,
   };

@@ -47,9 +47,11 @@ export async function startService(
   dbConfig: DatabaseConfig,
   twilio: FakeTwilio,
   logPath: string,
+  /** Settings that differ from the load-test environment (metrics-ab.ts turns metrics off in one). */
+  overrides: Record<string, string> = {},
 ): Promise<Service> {
   const port = await freePort();
-  const env = loadTestServiceEnv({ databaseUrl, twilio, port });
+  const env = { ...loadTestServiceEnv({ databaseUrl, twilio, port }), ...overrides };
   serviceEnvShown ??= Object.fromEntries(
     Object.entries(env)
       .filter(([key]) => key !== 'PATH')

@@ -20,6 +20,8 @@ export const DURATION = positive('BENCH_DURATION_SECONDS', 10);
 export const WARMUP = positive('BENCH_WARMUP_SECONDS', 3);
 export const CONNECTIONS = Math.round(positive('BENCH_CONNECTIONS', 50));
 export const SEED_RATE = positive('BENCH_SEED_RATE', 20_000);
+/** BENCH_METRICS_AB=off skips the metrics-cost run (metrics-ab.ts). */
+export const METRICS_AB = process.env.BENCH_METRICS_AB?.trim() !== 'off';
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres';
 // The heap caps `npm start` uses (package.json), then any extra flags.
 export const SERVICE_NODE_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=16', ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '')];

@@ -158,9 +158,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerApiDocs(app, { serve: deps.http.apiDocs, version: deps.http.version });
   await registerHygiene(app, { corsOrigins: deps.http.corsOrigins, context: deps.context });
   if (deps.metrics !== undefined) registerMetrics(app, deps.metrics.metrics, { serveHere: deps.metrics.serveHere });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const refused = refusalOf(request);
     if (refused !== undefined) deps.events.refusal(refused, reply.statusCode);
+    done();
   });
   registerErrorHandling(app, deps.isUnavailable);
   // IP_REQUEST_LIMIT: every route that does not count its client address itself (code requests

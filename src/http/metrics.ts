@@ -15,8 +15,10 @@ function registerScrapeRoute(app: FastifyInstance, metrics: Metrics): void {
 }
 
 export function registerMetrics(app: FastifyInstance, metrics: Metrics, options: { serveHere: boolean }): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: no promise per answer.
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   if (options.serveHere) registerScrapeRoute(app, metrics);
 }

@@ -28,6 +28,7 @@ export function createMetrics(): Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
   const delivery = ['channel', 'provider', 'destination'] as const;
   const codesRequested = counter('otp_codes_requested_total', 'Codes handed to a provider, by channel, provider and destination calling code', delivery);
   const codesDelivered = counter('otp_codes_delivered_total', 'Codes a provider accepted', delivery);
@@ -63,7 +64,15 @@ export function createMetrics(): Metrics {
     registry,
     events,
     observeRequest(method, route, statusCode, seconds) {
-      requests.observe({ method, route, status_code: String(statusCode) }, seconds);
+      // Each label set's child is looked up once: prom-client would otherwise hash the labels
+      // object on every observation. Bounded like the labels themselves (route patterns).
+      const key = `${method} ${statusCode} ${route}`;
+      let child = requestChildren.get(key);
+      if (child === undefined) {
+        child = requests.labels({ method, route, status_code: String(statusCode) });
+        requestChildren.set(key, child);
+      }
+      child.observe(seconds);
     },
   };
 }
