@@ -15,14 +15,12 @@ import { runLoad, type LoadResult } from './measure.js';
 import { extraPhases, reportErrors } from './report.js';
 import { NumberRange, requestOtpLoad } from './runs.js';
 import { startService, type Service } from './service-process.js';
-import { RANGES, fmt, positive, say } from './settings.js';
+import { RANGES, SEED_RATE, fmt, positive, say } from './settings.js';
 
-/** Slices per side (a multiple of 2: ABBA pairs), and each slice's length. */
-const SLICES = 2 * Math.round(positive('BENCH_METRICS_AB_SLICES', 8) / 2);
+/** Slices per side (an even number, at least 2: ABBA), and each slice's length. */
+const SLICES = Math.max(2, 2 * Math.round(positive('BENCH_METRICS_AB_SLICES', 8) / 2));
 const SLICE_SECONDS = positive('BENCH_METRICS_AB_SLICE_SECONDS', 3);
 const WARMUP_SECONDS = 3;
-/** The most request-otp answers a second either service might give (for seeding enough customers). */
-const MAX_RATE = 20_000;
 
 interface Side {
   label: string;
@@ -61,7 +59,7 @@ function totals(slices: LoadResult[]): { reqPerSec: number; cpuMicrosecondsPerRe
 }
 
 export async function metricsCostRun(tmp: string, twilio: FakeTwilio): Promise<MetricsCost> {
-  const seed = Math.ceil(MAX_RATE * (WARMUP_SECONDS + SLICES * SLICE_SECONDS));
+  const seed = Math.ceil(SEED_RATE * (WARMUP_SECONDS + SLICES * SLICE_SECONDS));
   const sides: Side[] = [];
   try {
     for (const metrics of ['true', 'false'] as const) {
