@@ -40,7 +40,6 @@ export interface MetricsCost {
    */
   throughputCostPct: number;
   cpuCostPct: number;
-  errors: number;
 }
 
 function median(values: number[]): number {
@@ -73,8 +72,8 @@ export async function metricsCostRun(tmp: string, twilio: FakeTwilio): Promise<M
       });
       sides.push({ label: `metrics ${metrics === 'true' ? 'on' : 'off'}`, service, range, slices: [] });
     }
-    const load = (side: Side, seconds: number) =>
-      runLoad({ ...requestOtpLoad(side.service, twilio, side.range, 'login', [])(seconds), pids: { server: side.service.proc.pid, twilio: twilio.proc.pid } });
+    // requestOtpLoad already watches the server's and the fake Twilio's CPU.
+    const load = (side: Side, seconds: number) => runLoad(requestOtpLoad(side.service, twilio, side.range, 'login', [])(seconds));
     for (const side of sides) {
       say(`metrics cost: ${side.label}: warm-up ${WARMUP_SECONDS} s`);
       const warmup = await load(side, WARMUP_SECONDS);
@@ -103,7 +102,6 @@ export async function metricsCostRun(tmp: string, twilio: FakeTwilio): Promise<M
       off,
       throughputCostPct: pct(1 - median(pairs.map(([a, b]) => a.reqPerSec / b.reqPerSec))),
       cpuCostPct: pct(median(pairs.map(([a, b]) => totals([a]).cpuMicrosecondsPerRequest / totals([b]).cpuMicrosecondsPerRequest)) - 1),
-      errors: sides.reduce((sum, side) => sum + side.slices.reduce((total, slice) => total + slice.errors, 0), 0),
     };
     say(
       `metrics cost: on ${fmt(on.reqPerSec)} req/s (${fmt(on.cpuMicrosecondsPerRequest)} µs CPU/request), ` +
