@@ -2,7 +2,10 @@
 // into one transaction, committed on the next turn; each request is answered only after the
 // commit that holds its writes (await `durable()`), so nothing acknowledged can be lost.
 // One commit per turn instead of one per statement: the per-commit cost (WAL frames written,
-// locks taken and released) is shared by every request in the turn.
+// locks taken and released) is shared by every request in the turn. Reads share a turn too: the
+// first one outside a batch opens a read transaction that ends on the next turn (or as soon as a
+// write needs the batch), so the file and WAL locks a read takes and drops (four fcntl calls, about
+// 7 µs on a virtual machine, as much as the point lookup itself) are taken once per turn.
 import type SQLite from 'better-sqlite3';
 
 const WRITE = /^\s*(insert|update|delete|replace|create|drop|alter)\b/i;
@@ -19,8 +22,9 @@ export interface GroupCommit {
    * between its statements. While a registration's savepoint is open it waits for that to end, so
    * it never joins (is never rolled back with, never reads the uncommitted rows of) someone else's
    * transaction. `steps`: several statements in the open batch, a throw rolling back what they
-   * wrote; `write`: one statement in the open batch; `read`: one statement, no batch. Await
-   * `durable()` for what a `steps` or `write` work wrote.
+   * wrote; `write`: one statement in the open batch; `read`: one statement, in the open batch or
+   * in this turn's read transaction (it writes nothing). Await `durable()` for what a `steps` or
+   * `write` work wrote.
    */
   atomically<T>(work: () => T, kind?: AtomicKind): Promise<T>;
   /** Commits what is pending, then closes. */
@@ -42,6 +46,8 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
   const begin = sqlite.prepare('begin');
   const commit = sqlite.prepare('commit');
   let batch: Batch | undefined;
+  // A read-only transaction open for this turn's reads (never while a batch is).
+  let readOpen = false;
   let savepointOpen = false;
   // atomically() work that arrived while a savepoint was open, run as soon as it ends.
   const waiting: Array<() => void> = [];
@@ -49,13 +55,37 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
   const step = sqlite.transaction((work: () => unknown) => work());
 
   function runAtomically<T>(work: () => T, kind: AtomicKind): T {
-    if (kind === 'read') return work();
+    if (kind === 'read') {
+      openRead();
+      return work();
+    }
     openBatch();
     return kind === 'write' ? work() : (step(work) as T);
   }
 
+  function openRead(): void {
+    if (batch !== undefined || readOpen) return;
+    begin.run();
+    readOpen = true;
+    setImmediate(endRead);
+  }
+
+  // A batch never grows out of a read transaction: upgrading one fails at once (SQLITE_BUSY, no
+  // busy_timeout) when another process writes, where a fresh write transaction waits its turn.
+  function endRead(): void {
+    if (!readOpen) return;
+    readOpen = false;
+    try {
+      commit.run();
+    } catch {
+      // Ending a read-only transaction releases locks and cannot lose anything; make sure it ended.
+      if (sqlite.inTransaction) sqlite.exec('rollback');
+    }
+  }
+
   function openBatch(): void {
     if (batch !== undefined) return;
+    endRead();
     begin.run();
     let resolve!: () => void;
     let reject!: (error: unknown) => void;
@@ -173,6 +203,7 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
       });
     },
     close() {
+      endRead();
       commitBatch();
       sqlite.close();
     },

@@ -1,7 +1,7 @@
 // Group commit must never answer before the commit: whatever a store call has resolved is visible
 // to another connection (another process) at that moment.
 import Sqlite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NewChallenge, Store } from '../../src/domain/ports.js';
 import { createDatabase, type DatabaseHandle } from '../../src/store/database.js';
 import { createDatabaseLimiter } from '../../src/store/limiter-db.js';
@@ -110,5 +110,48 @@ describe('SQLite group commit', () => {
     // Every take is committed: none joined the savepoint that was rolled back.
     expect(committed("select count(*) as n from limit_state where key like 'cooldown:login:+91987658%' and expires_at > 0")).toBe(keys.length);
     expect(await take(keys[0]!)).toMatchObject({ allowed: false });
+  });
+
+  describe("reads sharing a turn's read transaction", () => {
+    let writer: Sqlite.Database;
+    // Each test starts on a fresh turn: nothing of the store's left open (a batch would hold the write lock).
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    beforeEach(nextTurn);
+    beforeAll(() => {
+      writer = new Sqlite(file.url.slice('sqlite:'.length));
+      writer.pragma('busy_timeout = 5000');
+    });
+    afterAll(() => writer.close());
+    const insertCustomer = (phone: string) =>
+      writer
+        .prepare("insert into customers (phone_e164, phone_national, country_code, phone_validate, status, created_at, updated_at) values (?, ?, '+91', 1, 'active', 0, 0)")
+        .run(phone, phone.slice(3)).lastInsertRowid as number;
+
+    it("writes after this turn's reads even when another connection committed in between", async () => {
+      const id = insertCustomer('+919876540001');
+      // A read opens the turn's read transaction (its snapshot) ...
+      expect((await store.findCustomerById(id))?.phoneE164).toBe('+919876540001');
+      // ... another process commits a write, and this turn writes too: upgrading the read
+      // transaction would fail at once (SQLITE_BUSY_SNAPSHOT); a fresh write transaction does not.
+      insertCustomer('+919876540002');
+      await store.saveChallenge(challenge('+919876540003'));
+      expect(committed('select count(*) as n from otp_challenges where identifier = ?', '+919876540003')).toBe(1);
+    });
+
+    it("sees another connection's commit on the next turn", async () => {
+      const first = insertCustomer('+919876540011');
+      expect(await store.findCustomerById(first)).toBeDefined();
+      await nextTurn();
+      const second = insertCustomer('+919876540012');
+      expect((await store.findCustomerById(second))?.phoneE164).toBe('+919876540012');
+    });
+
+    it('leaves no transaction open between turns (another connection can checkpoint the whole log)', async () => {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => store.findCustomerByIdentifier('phone', `+91987654${String(i).padStart(4, '0')}`)));
+      await nextTurn();
+      // TRUNCATE needs every reader gone: a read transaction left open would make it busy.
+      const [result] = writer.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      expect(result?.busy).toBe(0);
+    });
   });
 });
