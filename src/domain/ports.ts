@@ -270,8 +270,8 @@ export interface SessionStore {
    * last use and expiry to the successor's. True for the winner.
    */
   rotateRefreshToken(spentHash: string, successor: NewRefreshToken): Promise<boolean>;
-  /** The session exists, belongs to the customer, is not revoked and has not expired. */
-  isSessionActive(sessionId: string, customerId: number, nowMs: number): Promise<boolean>;
+  /** The customer, when the session exists, belongs to them, is not revoked and has not expired; else undefined. */
+  findSessionCustomer(sessionId: string, customerId: number, nowMs: number): Promise<Customer | undefined>;
   /** The customer's live sessions, most recently used first. */
   listSessions(customerId: number, nowMs: number): Promise<Session[]>;
   /** Revokes one live session of this customer (one conditional update); false when there is none. */

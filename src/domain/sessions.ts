@@ -141,11 +141,9 @@ export function createSessionService(deps: SessionDeps) {
     const nowMs = clock.now();
     const claims = await tokens.verify(accessToken, nowMs);
     if (claims === undefined) throw new AppError('UNAUTHORIZED');
-    const [active, customer] = await Promise.all([
-      store.isSessionActive(claims.sessionId, claims.customerId, nowMs),
-      customers.findCustomerById(claims.customerId),
-    ]);
-    if (!active || customer === undefined) throw new AppError('UNAUTHORIZED');
+    // One lookup: the customer comes back only while the session is live.
+    const customer = await store.findSessionCustomer(claims.sessionId, claims.customerId, nowMs);
+    if (customer === undefined) throw new AppError('UNAUTHORIZED');
     if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
     return { customer, sessionId: claims.sessionId };
   }

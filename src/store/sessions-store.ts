@@ -4,7 +4,8 @@ import type { Selectable } from 'kysely';
 import type { NewRefreshToken, Session, SessionStore, StoredRefreshToken } from '../domain/ports.js';
 import type { DatabaseHandle } from './database.js';
 import { prepareQuery } from './prepared.js';
-import type { SessionsTable } from './schema.js';
+import type { CustomersTable, SessionsTable } from './schema.js';
+import { toCustomer } from './store.js';
 
 /** A guard on the size of one listing; a customer's most recently used sessions come first. */
 const MAX_LISTED_SESSIONS = 100;
@@ -78,15 +79,24 @@ function prepareQueries(handle: DatabaseHandle) {
     touch: prepareQuery<{ id: string; now: number; expires_at: number }, never>(handle, (arg) =>
       db.updateTable('sessions').set({ last_used_at: arg('now'), expires_at: arg('expires_at') }).where('id', '=', arg('id')),
     ),
-    // An access token works only while its session does: not revoked, not expired, the same customer.
-    active: prepareQuery<SessionKey, { id: string }>(handle, (arg) =>
+    // An access token works only while its session does: not revoked, not expired, the same
+    // customer. One statement answers both questions /me asks (the customer, and whether the
+    // session is live): the customer row only when the session is.
+    // The session is found by its key alone (with the customer compared outside): SQLite would
+    // otherwise seek sessions_customer and then the row, two searches where one does.
+    sessionCustomer: prepareQuery<SessionKey, Selectable<CustomersTable>>(handle, (arg) =>
       db
-        .selectFrom('sessions')
-        .select('id')
-        .where('id', '=', arg('id'))
-        .where('customer_id', '=', arg('customer_id'))
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', arg('now')),
+        .selectFrom('customers')
+        .selectAll()
+        .where('customers.id', '=', arg('customer_id'))
+        .where('customers.id', '=', (eb) =>
+          eb
+            .selectFrom('sessions')
+            .select('sessions.customer_id')
+            .where('sessions.id', '=', arg('id'))
+            .where('sessions.revoked_at', 'is', null)
+            .where('sessions.expires_at', '>', arg('now')),
+        ),
     ),
     list: prepareQuery<{ customer_id: number; now: number }, Selectable<SessionsTable>>(handle, (arg) =>
       db
@@ -221,8 +231,9 @@ export function createSessionStore(handle: DatabaseHandle): SessionStore {
       });
     },
 
-    async isSessionActive(sessionId, customerId, nowMs) {
-      return (await q.active.execute({ id: sessionId, customer_id: customerId, now: nowMs })).length === 1;
+    async findSessionCustomer(sessionId, customerId, nowMs) {
+      const [row] = await q.sessionCustomer.execute({ id: sessionId, customer_id: customerId, now: nowMs });
+      return row && toCustomer(row);
     },
 
     async listSessions(customerId, nowMs) {
