@@ -166,9 +166,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app, deps.isUnavailable);
   // IP_REQUEST_LIMIT: every route that does not count its client address itself (code requests
   // and verifies do, in the domain, with their own limits; /health is for the load balancer).
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.addressLimit !== 'own') await deps.auth.limitRequest(request.clientAddress);
-  });
+  // No hook at all while the limit is off.
+  const limitRequest = deps.auth.limitRequest;
+  if (limitRequest !== undefined) {
+    app.addHook('onRequest', async (request) => {
+      if (request.routeOptions.config.addressLimit !== 'own') await limitRequest(request.clientAddress);
+    });
+  }
   registerHealthRoutes(app, deps.health);
   const cookies = registerCookieMode(app, deps.cookieMode);
   registerAuthRoutes(app, deps.auth, buildSchemas(deps.http.otpLength), cookies, deps.captcha);

@@ -81,10 +81,14 @@ export function createLimits(deps: { limiter: Limiter; clock: Clock; log: Log; s
     return tooSoon('IDENTIFIER_LOCKED', settings.lockSeconds * 1000);
   }
 
-  /** Every route but the code requests, verifies and /health: IP_REQUEST_LIMIT. */
-  async function forRequest(clientAddress: string): Promise<void> {
-    await decide(take(bounded('ip:other', clientAddress), settings.ipRequest).map((check) => [check, 'RATE_LIMITED']));
-  }
+  /** Every route but the code requests, verifies and /health: IP_REQUEST_LIMIT; undefined while it is off (nothing to count). */
+  const ipRequest = settings.ipRequest;
+  const forRequest =
+    ipRequest === undefined
+      ? undefined
+      : async (clientAddress: string): Promise<void> => {
+          await decide(take(bounded('ip:other', clientAddress), ipRequest).map((check) => [check, 'RATE_LIMITED']));
+        };
 
   /** The checks before a code is sent: one round trip. */
   async function beforeSend(request: SendRequest): Promise<Taken> {

@@ -70,13 +70,15 @@ export function registerCookieMode(app: FastifyInstance, settings: CookieModeSet
   }
 
   // Checked on arrival, before a code is spent or a token rotated: a refused request changes nothing.
-  app.addHook('onRequest', async (request) => {
+  // A callback hook, not an async one: most requests carry no such header, and pay no promise for it.
+  app.addHook('onRequest', (request, _reply, done) => {
     const mode = request.headers[SESSION_MODE_HEADER];
-    if (mode === undefined) return;
-    if (mode !== 'cookie') throw new AppError('VALIDATION_ERROR', { message: 'X-Session-Mode must be "cookie"' });
+    if (mode === undefined) return done();
+    if (mode !== 'cookie') return done(new AppError('VALIDATION_ERROR', { message: 'X-Session-Mode must be "cookie"' }));
     const from = request.headers.origin;
     // A request without Origin is refused: browsers send it on every POST and DELETE, so only a non-browser omits it.
-    if (from === undefined || (from !== ownOrigin(request) && !allowed.has(from))) throw new AppError('ORIGIN_NOT_ALLOWED');
+    if (from === undefined || (from !== ownOrigin(request) && !allowed.has(from))) return done(new AppError('ORIGIN_NOT_ALLOWED'));
+    done();
   });
 
   return {

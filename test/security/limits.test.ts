@@ -69,6 +69,11 @@ describe.each(backendsUnderTest())('%s', (backend) => {
         expectError(await service.post(V2.register, { type: 'phone', identifier: newPhone().e164 }, from(address)), 429, 'RATE_LIMITED');
       }
     });
+
+    it('counts no other route while IP_REQUEST_LIMIT is off (the test default)', async () => {
+      const answers = await inParallel(30, (i) => (i % 2 === 0 ? service.get(ME) : service.get('/no-such-route')));
+      expect(statuses(answers)).toEqual({ 401: 15, 404: 15 });
+    });
   });
 
   describe('per-address limits reached directly (no trusted proxy, IP_SEND_LIMIT=2/1m)', () => {
