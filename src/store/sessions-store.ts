@@ -80,10 +80,9 @@ function prepareQueries(handle: DatabaseHandle) {
       db.updateTable('sessions').set({ last_used_at: arg('now'), expires_at: arg('expires_at') }).where('id', '=', arg('id')),
     ),
     // An access token works only while its session does: not revoked, not expired, the same
-    // customer. One statement answers both questions /me asks (the customer, and whether the
-    // session is live): the customer row only when the session is.
-    // The session is found by its key alone (with the customer compared outside): SQLite would
-    // otherwise seek sessions_customer and then the row, two searches where one does.
+    // customer. One statement answers both questions /me asks: the customer row comes back only
+    // when the session is live. The session is found by its key alone, the customer compared
+    // outside: with both inside, SQLite seeks sessions_customer and then the row, two searches.
     sessionCustomer: prepareQuery<SessionKey, Selectable<CustomersTable>>(handle, (arg) =>
       db
         .selectFrom('customers')

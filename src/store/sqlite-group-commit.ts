@@ -63,6 +63,16 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
     return kind === 'write' ? work() : (step(work) as T);
   }
 
+  // Commits and their clean-up run from setImmediate, where a throw would end the process: a
+  // rollback that fails too leaves the next begin to report what is wrong with the connection.
+  function rollbackQuietly(): void {
+    try {
+      if (sqlite.inTransaction) sqlite.exec('rollback');
+    } catch {
+      // see above
+    }
+  }
+
   function openRead(): void {
     if (batch !== undefined || readOpen) return;
     begin.run();
@@ -79,7 +89,7 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
       commit.run();
     } catch {
       // Ending a read-only transaction releases locks and cannot lose anything; make sure it ended.
-      if (sqlite.inTransaction) sqlite.exec('rollback');
+      rollbackQuietly();
     }
   }
 
@@ -112,7 +122,7 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
       current.resolve();
     } catch (error) {
       // Every waiter of this batch hears the failure; none was answered yet.
-      if (sqlite.inTransaction) sqlite.exec('rollback');
+      rollbackQuietly();
       current.reject(error);
     }
   }
