@@ -4,6 +4,7 @@ import * as initial from './migrations/001-initial.js';
 import * as limitState from './migrations/002-limit-state.js';
 import * as sessions from './migrations/003-sessions.js';
 import * as previousCode from './migrations/004-previous-code.js';
+import * as limitFunctions from './migrations/005-limit-functions.js';
 
 /**
  * Brings the schema up to date. Safe when several instances start at once: the whole run holds a
@@ -29,6 +30,7 @@ async function migrator(handle: DatabaseHandle): Promise<Migrator> {
         '002-limit-state': { up: (db) => limitState.up(db, handle.dialect) },
         '003-sessions': { up: (db) => sessions.up(db, handle.dialect) },
         '004-previous-code': { up: (db) => previousCode.up(db, handle.dialect) },
+        '005-limit-functions': { up: (db) => limitFunctions.up(db, handle.dialect) },
       };
     },
   };
