@@ -60,7 +60,7 @@ export function decideOn(
     if (check.kind === 'ratio') {
       const sum = (key: string) => bucketKeys(key, check.windowMs, nowMs).reduce((total, b) => total + (state.get(b.key) ?? 0), 0);
       const events = sum(check.eventsKey);
-      if (events >= check.minEvents && sum(check.successesKey) < check.minRatio * events) {
+      if (events >= check.minEvents && events > 0 && sum(check.successesKey) / events < check.minRatio) {
         return { decision: { allowed: false, refused: index, retryAfterMs: Math.floor(check.windowMs / RATIO_BUCKETS) }, writes: [] };
       }
       continue;
@@ -99,7 +99,18 @@ export function counterRow(key: string, windowMs: number, nowMs: number): { key:
   return current!; // eslint-disable-line @typescript-eslint/no-non-null-assertion -- RATIO_BUCKETS >= 1
 }
 
-/** `checks` with their state keys worked out, for the Lua script (limiter-redis.ts). */
+/**
+ * The decision the Redis script and PostgreSQL's `limit_decide` answer with, as the triple
+ * [allowed (1|0), remaining (-1: no limit) or the refused check's index, retry after ms].
+ */
+export function decisionOf(triple: readonly unknown[] | null | undefined): LimitDecision {
+  const [allowed, second, retryAfterMs] = (triple ?? []).map(Number);
+  if (allowed === 1 && second !== undefined) return { allowed: true, remaining: second < 0 ? Infinity : second };
+  if (allowed === 0 && second !== undefined && retryAfterMs !== undefined) return { allowed: false, refused: second, retryAfterMs };
+  throw new Error(`a limit decision answered ${JSON.stringify(triple)}`);
+}
+
+/** `checks` with their state keys worked out, for the Lua script (limiter-redis.ts) and limit_decide (migration 005). */
 export type Plan =
   | { kind: 'take' | 'peek'; rules: { key: string; interval: number; window: number; slack: number }[] }
   | { kind: 'ratio'; events: string[]; successes: string[]; minEvents: number; minRatio: number; retry: number };

@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import type { LimitCheck, LimitDecision, Limiter } from '../domain/ports.js';
 import type { DatabaseHandle } from './database.js';
-import { counterRow, decideOn, keysOf, planOf, refundOn, type StateRow } from './limit-state.js';
+import { counterRow, decideOn, decisionOf, keysOf, planOf, refundOn, type StateRow } from './limit-state.js';
 import { prepareQuery } from './prepared.js';
 
 /** Statements for each number of keys, made on first use (a request's checks touch a few dozen keys at most). */
@@ -86,10 +86,7 @@ function postgresDecider(handle: DatabaseHandle): Decider {
   return {
     async decide(checks, nowMs) {
       const [row] = await decide.execute({ plan: JSON.stringify(planOf(checks, nowMs)), now: nowMs });
-      const [allowed, second, retryAfterMs] = (row?.result ?? []).map(Number);
-      if (allowed === 1) return { allowed: true, remaining: second === undefined || second < 0 ? Infinity : second };
-      if (allowed === 0 && second !== undefined && retryAfterMs !== undefined) return { allowed: false, refused: second, retryAfterMs };
-      throw new Error('limit_decide answered nothing it could have');
+      return decisionOf(row?.result);
     },
     async refund(checks, nowMs) {
       await refund.execute({ plan: JSON.stringify(planOf(checks, nowMs)), now: nowMs });

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import type { Limiter, Log } from '../domain/ports.js';
-import { counterRow, planOf } from './limit-state.js';
+import { counterRow, decisionOf, planOf } from './limit-state.js';
 
 // ARGV[1]: the plan (JSON), ARGV[2]: now in the app clock's ms. Keys expire with their state.
 const DECIDE = `
@@ -26,7 +26,7 @@ end
 for index, check in ipairs(plan) do
   if check.kind == 'ratio' then
     local events = sum(check.events)
-    if events >= check.minEvents and sum(check.successes) < check.minRatio * events then
+    if events >= check.minEvents and events > 0 and sum(check.successes) / events < check.minRatio then
       return {0, index - 1, check.retry}
     end
   else
@@ -130,9 +130,7 @@ export async function createRedisLimiter(url: string, log: Log, keyPrefix = 'cus
     async decide(checks, nowMs) {
       if (checks.length === 0) return { allowed: true, remaining: Infinity };
       const plan = JSON.stringify(planOf(checks, nowMs));
-      const [allowed, second, retryAfterMs] = await guarded(() => redis.limitDecide(0, plan, nowMs, keyPrefix));
-      if (allowed === 1) return { allowed: true, remaining: second < 0 ? Infinity : second };
-      return { allowed: false, refused: second, retryAfterMs };
+      return guarded(async () => decisionOf(await redis.limitDecide(0, plan, nowMs, keyPrefix)));
     },
     async refund(checks, nowMs) {
       await guarded(() => redis.limitRefund(0, JSON.stringify(planOf(checks, nowMs)), nowMs, keyPrefix));

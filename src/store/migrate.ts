@@ -5,6 +5,7 @@ import * as limitState from './migrations/002-limit-state.js';
 import * as sessions from './migrations/003-sessions.js';
 import * as previousCode from './migrations/004-previous-code.js';
 import * as limitFunctions from './migrations/005-limit-functions.js';
+import * as ratioDivision from './migrations/006-ratio-division.js';
 
 /**
  * Brings the schema up to date. Safe when several instances start at once: the whole run holds a
@@ -31,6 +32,7 @@ async function migrator(handle: DatabaseHandle): Promise<Migrator> {
         '003-sessions': { up: (db) => sessions.up(db, handle.dialect) },
         '004-previous-code': { up: (db) => previousCode.up(db, handle.dialect) },
         '005-limit-functions': { up: (db) => limitFunctions.up(db, handle.dialect) },
+        '006-ratio-division': { up: (db) => ratioDivision.up(db, handle.dialect) },
       };
     },
   };
