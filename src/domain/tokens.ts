@@ -34,6 +34,14 @@ interface Claims {
 /** Header members that carry or point at key material: a token never chooses its own key. */
 const EMBEDDED_KEY_MEMBERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'];
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+/**
+ * Tokens that verified, remembered by their exact text (at most this many, the oldest forgotten
+ * first): a client sends the same access token on every call for up to an hour, and its signature,
+ * header and claims cannot have changed since. Only a token that passed every check gets in; a
+ * remembered one is still refused once expired, and the session check runs on every request.
+ * About 0.4 KB each, so at most ~4 MB.
+ */
+export const VERIFIED_TOKENS_KEPT = 10_000;
 const CUSTOMER_ID = /^[1-9][0-9]{0,15}$/;
 
 export function createTokens(settings: TokenSettings) {
@@ -75,8 +83,12 @@ export function createTokens(settings: TokenSettings) {
     return { token, expiresInSeconds: settings.ttlSeconds };
   }
 
+  const verified = new Map<string, { claims: AccessClaims; expSeconds: number }>();
+
   /** The claims of a valid token, or undefined for any token we did not issue or that expired. */
   async function verify(token: string, nowMs: number): Promise<AccessClaims | undefined> {
+    const known = verified.get(token);
+    if (known !== undefined) return known.expSeconds > Math.floor(nowMs / 1000) ? known.claims : undefined;
     const header = readHeader(token);
     if (header === undefined || EMBEDDED_KEY_MEMBERS.some((member) => member in header)) return undefined;
     // The kid picks the key, and the key fixes the algorithm: an unknown kid or another alg never verifies.
@@ -92,7 +104,11 @@ export function createTokens(settings: TokenSettings) {
     if (typeof claims.sub !== 'string' || !CUSTOMER_ID.test(claims.sub)) return undefined;
     if (typeof claims.sid !== 'string' || !SESSION_ID.test(claims.sid)) return undefined;
     const customerId = Number(claims.sub);
-    return Number.isSafeInteger(customerId) ? { customerId, sessionId: claims.sid } : undefined;
+    if (!Number.isSafeInteger(customerId)) return undefined;
+    const accepted: AccessClaims = { customerId, sessionId: claims.sid };
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { claims: accepted, expSeconds: claims.exp });
+    return accepted;
   }
 
   return { sign, verify };
