@@ -252,6 +252,12 @@ export interface StoredRefreshToken {
   sessionRevokedAtMs: number | null;
 }
 
+/** How a presented refresh token is found: the session it names (undefined for a legacy token, which names none) and its SHA-256. */
+export interface RefreshTokenKey {
+  sessionId: string | undefined;
+  tokenHash: string;
+}
+
 export interface NewRefreshToken {
   tokenHash: string;
   sessionId: string;
@@ -262,14 +268,14 @@ export interface NewRefreshToken {
 export interface SessionStore {
   /** The session and its first refresh token, in one atomic step. */
   createSession(session: NewSession, firstToken: NewRefreshToken): Promise<void>;
-  findRefreshToken(tokenHash: string): Promise<StoredRefreshToken | undefined>;
+  findRefreshToken(key: RefreshTokenKey): Promise<StoredRefreshToken | undefined>;
   /**
    * Rotation, one atomic step: stores the successor (idempotent: parallel rotations of one token
    * derive the same successor, stored once), spends the token (at the successor's creation time)
    * with a conditional update exactly one caller can win, and for that winner moves the session's
    * last use and expiry to the successor's. True for the winner.
    */
-  rotateRefreshToken(spentHash: string, successor: NewRefreshToken): Promise<boolean>;
+  rotateRefreshToken(spent: RefreshTokenKey, successor: NewRefreshToken): Promise<boolean>;
   /** The customer, when the session exists, belongs to them, is not revoked and has not expired; else undefined. */
   findSessionCustomer(sessionId: string, customerId: number, nowMs: number): Promise<Customer | undefined>;
   /** The customer's live sessions, most recently used first. */

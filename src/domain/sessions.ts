@@ -77,7 +77,7 @@ export function createSessionService(deps: SessionDeps) {
   /** A verified code signs the customer in: a new session with its first refresh token. */
   async function start(customer: Customer, client: ClientInfo, nowMs: number): Promise<SignedIn> {
     const sessionId = randomBytes(16).toString('base64url');
-    const refreshToken = refreshTokens.generate();
+    const refreshToken = refreshTokens.generate(sessionId);
     const expiresAtMs = nowMs + refreshTtlMs;
     await store.createSession(
       {
@@ -89,7 +89,7 @@ export function createSessionService(deps: SessionDeps) {
         userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
         clientAddress: client.clientAddress,
       },
-      { tokenHash: refreshTokens.hash(refreshToken), sessionId, createdAtMs: nowMs, expiresAtMs },
+      { tokenHash: refreshTokens.keyOf(refreshToken).tokenHash, sessionId, createdAtMs: nowMs, expiresAtMs },
     );
     return issue(customer, sessionId, refreshToken, expiresAtMs, nowMs);
   }
@@ -102,20 +102,21 @@ export function createSessionService(deps: SessionDeps) {
   /** Exchanges a refresh token for a new access token and its successor, spending it. */
   async function refresh(refreshToken: string): Promise<SignedIn> {
     const nowMs = clock.now();
-    const stored = await store.findRefreshToken(refreshTokens.hash(refreshToken));
+    const key = refreshTokens.keyOf(refreshToken);
+    const stored = await store.findRefreshToken(key);
     if (stored === undefined || stored.expiresAtMs <= nowMs || stored.sessionRevokedAtMs !== null) throw invalidToken();
     const customer = await customers.findCustomerById(stored.customerId);
     if (customer === undefined) throw invalidToken();
     if (!customerCanSignIn(customer)) throw new AppError('ACCOUNT_INACTIVE');
 
-    const successor = refreshTokens.successorOf(refreshToken);
-    const successorHash = refreshTokens.hash(successor);
+    const successor = refreshTokens.successorOf(refreshToken, stored.sessionId);
+    const successorKey = refreshTokens.keyOf(successor);
     let spentAtMs = stored.spentAtMs;
     if (spentAtMs === null) {
       // One step: the successor is stored whoever wins (so a loser finds it below), and of parallel
       // refreshes of one token exactly one wins the conditional spend.
       const expiresAtMs = nowMs + refreshTtlMs;
-      if (await store.rotateRefreshToken(stored.tokenHash, { tokenHash: successorHash, sessionId: stored.sessionId, createdAtMs: nowMs, expiresAtMs })) {
+      if (await store.rotateRefreshToken(key, { tokenHash: successorKey.tokenHash, sessionId: stored.sessionId, createdAtMs: nowMs, expiresAtMs })) {
         events.refresh('success', { customerId: customer.id });
         return issue(customer, stored.sessionId, successor, expiresAtMs, nowMs);
       }
@@ -125,7 +126,7 @@ export function createSessionService(deps: SessionDeps) {
     // Spent already: a client retrying a refresh whose answer it lost gets the same successor back,
     // as long as that successor is itself unused; anything else is a replay.
     if (nowMs - spentAtMs < graceMs) {
-      const next = await store.findRefreshToken(successorHash);
+      const next = await store.findRefreshToken(successorKey);
       if (next !== undefined && next.spentAtMs === null && next.sessionRevokedAtMs === null && next.expiresAtMs > nowMs) {
         events.refresh('success', { customerId: customer.id });
         return issue(customer, stored.sessionId, successor, next.expiresAtMs, nowMs);
@@ -156,7 +157,7 @@ export function createSessionService(deps: SessionDeps) {
     if (request.all === true) return store.revokeCustomerSessions(customerId, nowMs);
     let ended = (await store.revokeSession(caller.sessionId, customerId, nowMs)) ? 1 : 0;
     if (request.refreshToken !== undefined) {
-      const stored = await store.findRefreshToken(refreshTokens.hash(request.refreshToken));
+      const stored = await store.findRefreshToken(refreshTokens.keyOf(request.refreshToken));
       // Another customer's token ends nothing: revokeSession only touches the caller's own.
       if (stored !== undefined && stored.sessionId !== caller.sessionId && (await store.revokeSession(stored.sessionId, customerId, nowMs))) ended += 1;
     }
@@ -165,7 +166,7 @@ export function createSessionService(deps: SessionDeps) {
 
   /** Logout by refresh token alone (a browser whose page lost its access token): ends that token's session; an unknown one ends nothing. */
   async function endByRefreshToken(refreshToken: string): Promise<number> {
-    const stored = await store.findRefreshToken(refreshTokens.hash(refreshToken));
+    const stored = await store.findRefreshToken(refreshTokens.keyOf(refreshToken));
     if (stored === undefined) return 0;
     return (await store.revokeSession(stored.sessionId, stored.customerId, clock.now())) ? 1 : 0;
   }

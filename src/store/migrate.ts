@@ -6,6 +6,7 @@ import * as sessions from './migrations/003-sessions.js';
 import * as previousCode from './migrations/004-previous-code.js';
 import * as limitFunctions from './migrations/005-limit-functions.js';
 import * as ratioDivision from './migrations/006-ratio-division.js';
+import * as sessionKeyedTokens from './migrations/007-session-keyed-tokens.js';
 
 /**
  * Brings the schema up to date. Safe when several instances start at once: the whole run holds a
@@ -15,6 +16,12 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
   const { error, results } = await handle.withMigrationLock(async () => (await migrator(handle)).migrateToLatest());
   if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+/** Brings the schema up to the named migration, no further (tests of an upgrade start from an older schema). */
+export async function migrateUpTo(handle: DatabaseHandle, name: string): Promise<void> {
+  const { error } = await handle.withMigrationLock(async () => (await migrator(handle)).migrateTo(name));
+  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
 }
 
 /** The migrations this build has that the database has not applied (readiness: none may be left). */
@@ -33,6 +40,7 @@ async function migrator(handle: DatabaseHandle): Promise<Migrator> {
         '004-previous-code': { up: (db) => previousCode.up(db, handle.dialect) },
         '005-limit-functions': { up: (db) => limitFunctions.up(db, handle.dialect) },
         '006-ratio-division': { up: (db) => ratioDivision.up(db, handle.dialect) },
+        '007-session-keyed-tokens': { up: (db) => sessionKeyedTokens.up(db, handle.dialect) },
       };
     },
   };

@@ -67,5 +67,8 @@ export interface Database {
   otp_challenges: OtpChallengesTable;
   limit_state: LimitStateTable;
   sessions: SessionsTable;
+  /** Keyed (session_id, token_hash): a token names its session. */
   refresh_tokens: RefreshTokensTable;
+  /** Tokens issued before tokens named their session, keyed by token_hash alone (migration 007); read and spent, never added to. */
+  legacy_refresh_tokens: RefreshTokensTable;
 }

@@ -1,23 +1,16 @@
 // Sessions and refresh tokens in Kysely, for SQLite and PostgreSQL: every query built once, each
 // with the comment saying which rule it enforces.
 import type { Selectable } from 'kysely';
-import type { NewRefreshToken, Session, SessionStore, StoredRefreshToken } from '../domain/ports.js';
+import type { NewRefreshToken, Session, SessionStore } from '../domain/ports.js';
 import type { DatabaseHandle } from './database.js';
 import { prepareQuery } from './prepared.js';
+import { findToken, rotateFrom, spendToken, toStoredToken, tokenRow, type TokenArgs } from './refresh-token-queries.js';
 import type { CustomersTable, SessionsTable } from './schema.js';
 import { toCustomer } from './store.js';
 
 /** A guard on the size of one listing; a customer's most recently used sessions come first. */
 const MAX_LISTED_SESSIONS = 100;
 
-type TokenRow = {
-  token_hash: string;
-  session_id: string;
-  expires_at: number;
-  spent_at: number | null;
-  customer_id: number;
-  revoked_at: number | null;
-};
 type SessionKey = { id: string; customer_id: number; now: number };
 type SessionRow = Selectable<SessionsTable>;
 
@@ -35,14 +28,6 @@ function sessionRow(arg: <K extends keyof SessionRow>(name: K) => SessionRow[K])
   };
 }
 
-type TokenArgs = { token_hash: string; session_id: string; created_at: number; expires_at: number };
-type RotateArgs = TokenArgs & { spent_hash: string };
-
-/** A new refresh token's columns, each from the argument of the same name (spent: not yet). */
-function tokenRow(arg: <K extends keyof TokenArgs>(name: K) => TokenArgs[K]) {
-  return { token_hash: arg('token_hash'), session_id: arg('session_id'), created_at: arg('created_at'), expires_at: arg('expires_at'), spent_at: null };
-}
-
 function prepareQueries(handle: DatabaseHandle) {
   const { db } = handle;
   return {
@@ -52,30 +37,12 @@ function prepareQueries(handle: DatabaseHandle) {
     // Parallel rotations of one token derive the same successor: the first insert stores it, the
     // others change nothing.
     insertToken: prepareQuery<TokenArgs, never>(handle, (arg) =>
-      db.insertInto('refresh_tokens').values(tokenRow(arg)).onConflict((oc) => oc.column('token_hash').doNothing()),
+      db.insertInto('refresh_tokens').values(tokenRow(arg)).onConflict((oc) => oc.columns(['session_id', 'token_hash']).doNothing()),
     ),
-    // The session's columns come from subqueries, not a join: on SQLite the join cost three times
-    // as much (about 30 µs against 10). Every token has its session (on delete cascade).
-    token: prepareQuery<{ token_hash: string }, TokenRow>(handle, (arg) =>
-      db
-        .selectFrom('refresh_tokens')
-        .select(['refresh_tokens.token_hash', 'refresh_tokens.session_id', 'refresh_tokens.expires_at', 'refresh_tokens.spent_at'])
-        .select((eb) => {
-          const ofSession = <C extends 'customer_id' | 'revoked_at'>(column: C) =>
-            eb.selectFrom('sessions').select(column).whereRef('sessions.id', '=', 'refresh_tokens.session_id').as(column);
-          return [ofSession('customer_id'), ofSession('revoked_at')];
-        })
-        .where('refresh_tokens.token_hash', '=', arg('token_hash')),
-    ),
-    // Rotation: a conditional update that exactly one of parallel refreshes of a token can win.
-    spend: prepareQuery<{ token_hash: string; now: number }, { token_hash: string }>(handle, (arg) =>
-      db
-        .updateTable('refresh_tokens')
-        .set({ spent_at: arg('now') })
-        .where('token_hash', '=', arg('token_hash'))
-        .where('spent_at', 'is', null)
-        .returning('token_hash'),
-    ),
+    token: findToken(handle, 'refresh_tokens'),
+    legacyToken: findToken(handle, 'legacy_refresh_tokens'),
+    spend: spendToken(handle, 'refresh_tokens'),
+    legacySpend: spendToken(handle, 'legacy_refresh_tokens'),
     touch: prepareQuery<{ id: string; now: number; expires_at: number }, never>(handle, (arg) =>
       db.updateTable('sessions').set({ last_used_at: arg('now'), expires_at: arg('expires_at') }).where('id', '=', arg('id')),
     ),
@@ -133,6 +100,9 @@ function prepareQueries(handle: DatabaseHandle) {
     deleteExpiredTokens: prepareQuery<{ before: number }, never>(handle, (arg) =>
       db.deleteFrom('refresh_tokens').where('expires_at', '<', arg('before')),
     ),
+    deleteExpiredLegacyTokens: prepareQuery<{ before: number }, never>(handle, (arg) =>
+      db.deleteFrom('legacy_refresh_tokens').where('expires_at', '<', arg('before')),
+    ),
   };
 }
 
@@ -153,23 +123,8 @@ function postgresSteps(handle: DatabaseHandle) {
         .insertInto('refresh_tokens')
         .values({ token_hash: arg('token_hash'), session_id: arg('id'), created_at: arg('token_created_at'), expires_at: arg('token_expires_at'), spent_at: null }),
     ),
-    // Of parallel rotations one wins `spent` (the others wait for its row lock, then find it spent);
-    // the successor insert of each after the first changes nothing.
-    rotate: prepareQuery<RotateArgs, { session_id: string }>(handle, (arg) =>
-      db
-        .with('successor', (qb) => qb.insertInto('refresh_tokens').values(tokenRow(arg)).onConflict((oc) => oc.column('token_hash').doNothing()))
-        .with('spent', (qb) =>
-          qb.updateTable('refresh_tokens').set({ spent_at: arg('created_at') }).where('token_hash', '=', arg('spent_hash')).where('spent_at', 'is', null).returning('session_id'),
-        )
-        .with('touched', (qb) =>
-          qb
-            .updateTable('sessions')
-            .set({ last_used_at: arg('created_at'), expires_at: arg('expires_at') })
-            .where('id', 'in', qb.selectFrom('spent').select('session_id')),
-        )
-        .selectFrom('spent')
-        .select('session_id'),
-    ),
+    rotate: rotateFrom(handle, 'refresh_tokens'),
+    legacyRotate: rotateFrom(handle, 'legacy_refresh_tokens'),
   };
 }
 
@@ -214,17 +169,23 @@ export function createSessionStore(handle: DatabaseHandle): SessionStore {
       });
     },
 
-    async findRefreshToken(tokenHash) {
-      const [row] = await q.token.execute({ token_hash: tokenHash });
+    async findRefreshToken({ sessionId, tokenHash }) {
+      const [row] =
+        sessionId === undefined ? await q.legacyToken.execute({ session_id: '', token_hash: tokenHash }) : await q.token.execute({ session_id: sessionId, token_hash: tokenHash });
       return row && toStoredToken(row);
     },
 
-    async rotateRefreshToken(spentHash, successor) {
+    // The successor always goes into refresh_tokens; a legacy token is spent where it is.
+    async rotateRefreshToken(spent, successor) {
       const args = tokenArgs(successor);
-      if (handle.sqlite === undefined) return (await pg().rotate.execute({ ...args, spent_hash: spentHash })).length === 1;
+      const legacy = spent.sessionId === undefined;
+      if (handle.sqlite === undefined) {
+        return (await (legacy ? pg().legacyRotate : pg().rotate).execute({ ...args, spent_hash: spent.tokenHash })).length === 1;
+      }
       return sqliteStep(handle.sqlite, () => {
         q.insertToken.inStep(args);
-        const won = q.spend.inStep({ token_hash: spentHash, now: args.created_at }).length === 1;
+        const spend = { session_id: args.session_id, token_hash: spent.tokenHash, now: args.created_at };
+        const won = (legacy ? q.legacySpend : q.spend).inStep(spend).length === 1;
         if (won) q.touch.inStep({ id: args.session_id, now: args.created_at, expires_at: args.expires_at });
         return won;
       });
@@ -250,19 +211,9 @@ export function createSessionStore(handle: DatabaseHandle): SessionStore {
     async deleteEndedSessions(beforeMs) {
       const sessions = await q.deleteEndedSessions.run({ before: beforeMs });
       await q.deleteExpiredTokens.run({ before: beforeMs });
+      await q.deleteExpiredLegacyTokens.run({ before: beforeMs });
       return sessions;
     },
-  };
-}
-
-function toStoredToken(row: TokenRow): StoredRefreshToken {
-  return {
-    tokenHash: row.token_hash,
-    sessionId: row.session_id,
-    customerId: Number(row.customer_id),
-    expiresAtMs: Number(row.expires_at),
-    spentAtMs: row.spent_at === null ? null : Number(row.spent_at),
-    sessionRevokedAtMs: row.revoked_at === null ? null : Number(row.revoked_at),
   };
 }
 

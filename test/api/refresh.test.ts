@@ -127,6 +127,56 @@ describe.each(backendsUnderTest())('%s', (backend) => {
     });
   });
 
+  describe('POST /api/v1/auth/refresh with a token from before tokens named their session (migration 007)', () => {
+    /** What an upgraded database holds for a token issued before: its hash in legacy_refresh_tokens, keyed by hash alone. */
+    async function legacyTokenOf(accessToken: string): Promise<string> {
+      const token = randomBytes(32).toString('base64url');
+      const hash = createHash('sha256').update(token).digest('base64url');
+      const now = service.clock.now();
+      await sql(service, 'insert into legacy_refresh_tokens (token_hash, session_id, created_at, expires_at, spent_at) values (?, ?, ?, ?, null)', [
+        hash,
+        sidOf(accessToken),
+        now,
+        now + 30 * DAY_MS,
+      ]);
+      return token;
+    }
+
+    it('refreshes it once into a new-style token of the same session, which rotates on; a retry in the grace window gets the same successor', async () => {
+      const signedIn = await registerPhone(service);
+      const legacy = await legacyTokenOf(signedIn.token);
+      const first = await refresh(service, legacy);
+      expectStatus(first, 200);
+      expect(first.body.data).toMatchObject(REFRESH_FIELDS);
+      expect(first.body.data.refresh_token.startsWith(`${sidOf(signedIn.token)}.`)).toBe(true);
+      expect(sidOf(first.body.data.access_token)).toBe(sidOf(signedIn.token));
+      const retry = await refresh(service, legacy);
+      expectStatus(retry, 200);
+      expect(retry.body.data.refresh_token).toBe(first.body.data.refresh_token);
+      expectStatus(await refresh(service, first.body.data.refresh_token), 200);
+    });
+
+    it('answers 401 REFRESH_TOKEN_REUSED to it once spent and past the grace window, and ends the session', async () => {
+      const signedIn = await registerPhone(service);
+      const legacy = await legacyTokenOf(signedIn.token);
+      const first = await refresh(service, legacy);
+      expectStatus(first, 200);
+      service.clock.advance(60_000);
+      expectError(await refresh(service, legacy), 401, 'REFRESH_TOKEN_REUSED');
+      expectError(await refresh(service, first.body.data.refresh_token), 401, 'REFRESH_TOKEN_INVALID');
+      expectError(await refresh(service, signedIn.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
+    });
+
+    it('answers 401 REFRESH_TOKEN_INVALID to a new-style token naming another session, and to a new-style token stripped of its session', async () => {
+      const mine = await registerPhone(service);
+      const other = await registerPhone(service);
+      const secret = mine.refreshToken.slice(mine.refreshToken.indexOf('.') + 1);
+      expectError(await refresh(service, `${sidOf(other.token)}.${secret}`), 401, 'REFRESH_TOKEN_INVALID');
+      expectError(await refresh(service, secret), 401, 'REFRESH_TOKEN_INVALID');
+      expectStatus(await refresh(service, mine.refreshToken), 200);
+    });
+  });
+
   describe('POST /api/v1/auth/refresh with a spent token (reuse)', () => {
     it('gives the same successor back to a retry inside the 10 s grace window, and the session goes on', async () => {
       const { refreshToken } = await registerPhone(service);

@@ -186,4 +186,4 @@ export const SESSIONS = '/api/v1/auth/sessions';
 export const JWKS = '/.well-known/jwks.json';
 
 /** What every verify (and refresh) answer carries besides the access token, with the default 30-day lifetime. */
-export const REFRESH_FIELDS = { refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), refresh_expires_in: 30 * 24 * 3600 };
+export const REFRESH_FIELDS = { refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/), refresh_expires_in: 30 * 24 * 3600 };

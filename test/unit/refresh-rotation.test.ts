@@ -52,15 +52,42 @@ describe.each(kinds)('refresh-token rotation in the store (%s)', (kind) => {
     );
     const successor: NewRefreshToken = { tokenHash: hash('second'), sessionId, createdAtMs: now + 1000, expiresAtMs: now + 2 * DAY };
 
-    const won = await Promise.all(Array.from({ length: 20 }, () => store.rotateRefreshToken(first, successor)));
+    const key = { sessionId, tokenHash: first };
+    const won = await Promise.all(Array.from({ length: 20 }, () => store.rotateRefreshToken(key, successor)));
 
     expect(won.filter(Boolean)).toHaveLength(1);
-    expect((await store.findRefreshToken(first))?.spentAtMs).toBe(now + 1000);
-    expect(await store.findRefreshToken(successor.tokenHash)).toMatchObject({ sessionId, customerId, spentAtMs: null, expiresAtMs: now + 2 * DAY });
+    expect((await store.findRefreshToken(key))?.spentAtMs).toBe(now + 1000);
+    expect(await store.findRefreshToken({ sessionId, tokenHash: successor.tokenHash })).toMatchObject({ sessionId, customerId, spentAtMs: null, expiresAtMs: now + 2 * DAY });
     const [session] = await store.listSessions(customerId, now);
     expect(session).toMatchObject({ id: sessionId, lastUsedAtMs: now + 1000, expiresAtMs: now + 2 * DAY });
     // A spent token never wins again.
-    expect(await store.rotateRefreshToken(first, successor)).toBe(false);
+    expect(await store.rotateRefreshToken(key, successor)).toBe(false);
+    // A token is found only under the session it names.
+    expect(await store.findRefreshToken({ sessionId: randomBytes(16).toString('base64url'), tokenHash: successor.tokenHash })).toBeUndefined();
+    expect(await store.findRefreshToken({ sessionId: undefined, tokenHash: successor.tokenHash })).toBeUndefined();
+  });
+
+  it('rotates a legacy token (from before tokens named their session) once of 20 parallel tries, its successor a new-style row', async () => {
+    const { handle, store, customerId, now } = await open();
+    const sessionId = randomBytes(16).toString('base64url');
+    await store.createSession(
+      { id: sessionId, customerId, createdAtMs: now, lastUsedAtMs: now, expiresAtMs: now + DAY, userAgent: null, clientAddress: '127.0.0.1' },
+      { tokenHash: hash('new-first'), sessionId, createdAtMs: now, expiresAtMs: now + DAY },
+    );
+    // What migration 007 left behind: a token of this session in the old table, keyed by hash alone.
+    await handle.db.insertInto('legacy_refresh_tokens').values({ token_hash: hash('legacy'), session_id: sessionId, created_at: now, expires_at: now + DAY, spent_at: null }).execute();
+    const legacy = { sessionId: undefined, tokenHash: hash('legacy') };
+    expect(await store.findRefreshToken(legacy)).toMatchObject({ sessionId, customerId, spentAtMs: null });
+    const successor: NewRefreshToken = { tokenHash: hash('legacy-successor'), sessionId, createdAtMs: now + 1000, expiresAtMs: now + 2 * DAY };
+
+    const won = await Promise.all(Array.from({ length: 20 }, () => store.rotateRefreshToken(legacy, successor)));
+
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect((await store.findRefreshToken(legacy))?.spentAtMs).toBe(now + 1000);
+    expect(await store.findRefreshToken({ sessionId, tokenHash: successor.tokenHash })).toMatchObject({ sessionId, customerId, spentAtMs: null });
+    // The sweep deletes expired legacy tokens too.
+    await store.deleteEndedSessions(now + 3 * DAY);
+    expect(await handle.db.selectFrom('legacy_refresh_tokens').selectAll().execute()).toStrictEqual([]);
   });
 
   it('creates a session and its first token together', async () => {
@@ -70,7 +97,7 @@ describe.each(kinds)('refresh-token rotation in the store (%s)', (kind) => {
       { id: sessionId, customerId, createdAtMs: now, lastUsedAtMs: now, expiresAtMs: now + DAY, userAgent: 'test', clientAddress: '127.0.0.1' },
       { tokenHash: hash('only'), sessionId, createdAtMs: now, expiresAtMs: now + DAY },
     );
-    expect(await store.findRefreshToken(hash('only'))).toMatchObject({ sessionId, customerId, spentAtMs: null, sessionRevokedAtMs: null });
+    expect(await store.findRefreshToken({ sessionId, tokenHash: hash('only') })).toMatchObject({ sessionId, customerId, spentAtMs: null, sessionRevokedAtMs: null });
     expect(await store.listSessions(customerId, now)).toHaveLength(1);
   });
 });
