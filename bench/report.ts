@@ -14,6 +14,10 @@ export interface Row {
   /** Server process VmHWM after the run: the process's peak RSS so far. */
   peakRssMb: number;
   ratioPct?: number;
+  /** Against a baseline in alternating slices after the measured run (paired-baseline.ts): the median pair's ratio, %. */
+  pairedRatioPct?: number;
+  /** Errors in those slices (counted in the bench's total). */
+  pairedErrors?: number;
   /** Something else on the machine used much CPU during the run (see NOISY_REST_PERCENT). */
   noisy?: boolean;
   notes: string[];
@@ -61,6 +65,9 @@ export function targetChecks(): TargetCheck[] {
     const row = byKey.get(key);
     if (row?.ratioPct === undefined) return;
     checks.push({ what: `${row.label} >= ${min}% of baseline`, actual: `${fmt(row.ratioPct, 1)}%`, ok: row.ratioPct >= min });
+    if (row.pairedRatioPct !== undefined) {
+      checks.push({ what: `${row.label} >= ${min}% of the baseline in alternating slices`, actual: `${fmt(row.pairedRatioPct, 1)}%`, ok: row.pairedRatioPct >= min });
+    }
   };
   ratio('sqlite.login', 15);
   ratio('sqlite.register', 15);
@@ -85,13 +92,13 @@ export function targetChecks(): TargetCheck[] {
     const share = (pgRow.result.reqPerSec / sqliteRow.result.reqPerSec) * 100;
     checks.push({ what: `${pgRow.label} >= 50% of SQLite`, actual: `${fmt(share, 1)}%`, ok: share >= 50 });
   }
-  const errors = rows.reduce((sum, row) => sum + row.result.errors + row.warmup.errors, 0) + extraPhases.reduce((sum, p) => sum + p.result.errors, 0);
+  const errors = rows.reduce((sum, row) => sum + row.result.errors + row.warmup.errors + (row.pairedErrors ?? 0), 0) + extraPhases.reduce((sum, p) => sum + p.result.errors, 0);
   checks.push({ what: 'zero errors (warm-ups and code top-ups included)', actual: String(errors), ok: errors === 0 });
   return checks;
 }
 
 export function table(): string {
-  const header = ['run', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU %', 'peak RSS MB', 'vs baseline'];
+  const header = ['run', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU %', 'peak RSS MB', 'vs baseline', 'vs paired baseline'];
   const body = rows.map((row) => [
     row.label + (row.notes.some((note) => note.startsWith('codes ran out')) ? ' *' : '') + (row.noisy ? ' !' : ''),
     fmt(row.result.reqPerSec),
@@ -101,6 +108,7 @@ export function table(): string {
     fmt(row.result.cpuPercent.server ?? Number.NaN),
     fmt(row.peakRssMb),
     row.ratioPct === undefined ? '' : `${fmt(row.ratioPct, 1)}%`,
+    row.pairedRatioPct === undefined ? '' : `${fmt(row.pairedRatioPct, 1)}%`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
   const line = (cells: string[]): string =>

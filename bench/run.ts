@@ -22,6 +22,7 @@ import { metricsCostLines, metricsCostRun, type MetricsCost } from './metrics-ab
 import { killAllChildren, type Spawned } from './processes.js';
 import { benchNotes, extraPhases, otherCpu, rows, table, targetChecks } from './report.js';
 import { refreshLoad } from './refresh.js';
+import { PAIRS, PAIR_SLICE_SECONDS, startPairedBaseline, stopPairedBaseline } from './paired-baseline.js';
 import { NumberRange, baselineRun, loginRun, meRun, requestOtpLoad, verifyRun, warmAndMeasure } from './runs.js';
 import { createScratchDatabase } from './seed.js';
 import { serviceEnvShown, startService } from './service-process.js';
@@ -99,6 +100,8 @@ async function main(): Promise<number> {
 
   // 1. The ceiling.
   const baselineStart = await baselineRun(tmp, 'baseline', 'baseline (bare Fastify)');
+  await startPairedBaseline(tmp);
+  cleanups.push(() => stopPairedBaseline());
 
   // 2. SQLite.
   const twilio = await startFakeTwilio();
@@ -172,6 +175,7 @@ async function main(): Promise<number> {
   }
   await twilio.proc.stop();
 
+  await stopPairedBaseline();
   // 4. The ceiling again: the higher of the two is the run's baseline (noise only ever lowers it).
   const baselineEnd = await baselineRun(tmp, 'baseline.end', 'baseline again (at the end)');
   const baseline = baselineEnd.result.reqPerSec > baselineStart.result.reqPerSec ? baselineEnd : baselineStart;
@@ -189,7 +193,7 @@ async function main(): Promise<number> {
       ok: metricsCost.throughputCostPct <= 5,
     });
   }
-  const totalErrors = rows.reduce((sum, row) => sum + row.result.errors + row.warmup.errors, 0) + extraPhases.reduce((sum, p) => sum + p.result.errors, 0);
+  const totalErrors = rows.reduce((sum, row) => sum + row.result.errors + row.warmup.errors + (row.pairedErrors ?? 0), 0) + extraPhases.reduce((sum, p) => sum + p.result.errors, 0);
 
   console.log('');
   console.log(`customer-auth benchmark, ${startedAt.toISOString()}: ${host.cpuModel}, ${host.cores} cores, Node ${host.node}`);
@@ -200,7 +204,9 @@ async function main(): Promise<number> {
   console.log('req/s = answers / wall time of the run; p50/p99 over every answer; errors = non-2xx + socket errors/timeouts + wrong bodies');
   console.log('(a verify without an access_token is a wrong body); server CPU % = utime+stime of the server process over the run, % of one core;');
   console.log('peak RSS = VmHWM of the server process (its lifetime peak so far);');
-  console.log(`vs baseline = req/s / the higher of the two baseline runs (${fmt(baseline.result.reqPerSec)} req/s).`);
+  console.log(`vs baseline = req/s / the higher of the two baseline runs (${fmt(baseline.result.reqPerSec)} req/s);`);
+  console.log(`vs paired baseline = after the measured run, ${PAIRS} pairs of ${PAIR_SLICE_SECONDS} s slices, the row and a bare-Fastify baseline taking turns (ABBA);`);
+  console.log('  the median of the pairs\' row / baseline (robust to a machine whose speed drifts within seconds).');
   console.log(`CPU besides the server on these ${host.cores} cores (autocannon = this process; rest = kernel loopback networking and`);
   console.log(`anything else running on the machine at the time; a rest over ${NOISY_REST_PERCENT}% marks a noisy run, "!" in the table):`);
   const labelWidth = Math.max(...rows.map((row) => row.label.length));

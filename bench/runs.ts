@@ -9,6 +9,7 @@ import { e164, seedCustomers } from './seed.js';
 import type { Service } from './service-process.js';
 import { BASELINE_SCRIPT, CONNECTIONS, DURATION, TOPUP_MAX_SECONDS, WARMUP, fmt, say } from './settings.js';
 import { keepRefreshToken } from './refresh.js';
+import { pairedRatio } from './paired-baseline.js';
 
 /** Warm-up (not counted) then the measured run, both with fresh data from the same generator. */
 export async function warmAndMeasure(
@@ -27,6 +28,12 @@ export async function warmAndMeasure(
   const result = await runLoad(load(DURATION));
   reportErrors(row.label, result);
   const measured: Row = { ...row, warmup, result, peakRssMb: peakRssMb(serverPid), notes: [] };
+  // The SQLite rows the targets judge also get their ratio against a baseline in alternating slices.
+  if (row.database === 'sqlite') {
+    const paired = await pairedRatio(row.label, load);
+    if (paired.ratioPct !== undefined) measured.pairedRatioPct = paired.ratioPct;
+    measured.pairedErrors = paired.errors;
+  }
   say(`${row.label}: ${describeResult(result)}, peak RSS ${fmt(measured.peakRssMb)} MB`);
   rows.push(measured);
   return measured;
