@@ -12,15 +12,30 @@ import { freePort, spawnNode, waitForHealthy, type Spawned } from './processes.j
 import { reportErrors } from './report.js';
 import { BASELINE_SCRIPT, CONNECTIONS, fmt, positive, say } from './settings.js';
 
-/** Pairs of slices per row (an even number: ABBA), and each slice's length. */
-export const PAIRS = Math.max(2, 2 * Math.round(positive('BENCH_PAIRS', 6) / 2));
+/** Pairs of slices per row (an even number: ABBA; BENCH_PAIRS=off: none), and each slice's length. */
+const PAIRS_OFF = process.env.BENCH_PAIRS?.trim() === 'off';
+export const PAIRS = PAIRS_OFF ? 0 : Math.max(2, 2 * Math.round(positive('BENCH_PAIRS', 6) / 2));
 export const PAIR_SLICE_SECONDS = positive('BENCH_PAIR_SLICE_SECONDS', 2);
 
-let server: { proc: Spawned; url: string } | undefined;
+/** The load on a bare-Fastify baseline server (baseline-server.ts) at `url`: POST /echo, each body distinct. */
+export function echoLoad(url: string, pid: number): (seconds: number) => LoadOptions {
+  let id = 0;
+  return (seconds) => ({
+    url: `${url}/echo`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    durationSeconds: seconds,
+    next: () => ({ body: JSON.stringify({ id: id++ }) }),
+    check: (body) => body.includes('"success":true'),
+    pids: { server: pid },
+  });
+}
+
+let server: { proc: Spawned; load: (seconds: number) => LoadOptions } | undefined;
 
 /** Starts the paired baseline server and warms it (not measured). BENCH_PAIRS=off: none. */
 export async function startPairedBaseline(tmp: string): Promise<void> {
-  if (process.env.BENCH_PAIRS?.trim() === 'off') return;
+  if (PAIRS_OFF) return;
   const port = await freePort();
   const proc = spawnNode({
     name: 'paired baseline',
@@ -30,7 +45,7 @@ export async function startPairedBaseline(tmp: string): Promise<void> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealthy(proc, `${url}/health`);
-  server = { proc, url };
+  server = { proc, load: echoLoad(url, proc.pid) };
   await baselineSlice(3);
 }
 
@@ -41,17 +56,7 @@ export async function stopPairedBaseline(): Promise<void> {
 
 async function baselineSlice(seconds: number): Promise<number> {
   if (server === undefined) return Number.NaN;
-  const { proc, url } = server;
-  let id = 0;
-  const result = await runLoad({
-    url: `${url}/echo`,
-    method: 'POST',
-    connections: CONNECTIONS,
-    durationSeconds: seconds,
-    next: () => ({ body: JSON.stringify({ id: id++ }) }),
-    check: (body) => body.includes('"success":true'),
-    pids: { server: proc.pid },
-  });
+  const result = await runLoad(server.load(seconds));
   reportErrors('paired baseline slice', result);
   return result.errors === 0 ? result.reqPerSec : Number.NaN;
 }

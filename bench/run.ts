@@ -205,8 +205,11 @@ async function main(): Promise<number> {
   console.log('(a verify without an access_token is a wrong body); server CPU % = utime+stime of the server process over the run, % of one core;');
   console.log('peak RSS = VmHWM of the server process (its lifetime peak so far);');
   console.log(`vs baseline = req/s / the higher of the two baseline runs (${fmt(baseline.result.reqPerSec)} req/s);`);
-  console.log(`vs paired baseline = after the measured run, ${PAIRS} pairs of ${PAIR_SLICE_SECONDS} s slices, the row and a bare-Fastify baseline taking turns (ABBA);`);
-  console.log('  the median of the pairs\' row / baseline (robust to a machine whose speed drifts within seconds).');
+  if (PAIRS === 0) console.log('vs paired baseline: not measured (BENCH_PAIRS=off).');
+  else {
+    console.log(`vs paired baseline = after the measured run, ${PAIRS} pairs of ${PAIR_SLICE_SECONDS} s slices, the row and a bare-Fastify baseline taking turns (ABBA);`);
+    console.log('  the median of the pairs\' row / baseline (robust to a machine whose speed drifts within seconds).');
+  }
   console.log(`CPU besides the server on these ${host.cores} cores (autocannon = this process; rest = kernel loopback networking and`);
   console.log(`anything else running on the machine at the time; a rest over ${NOISY_REST_PERCENT}% marks a noisy run, "!" in the table):`);
   const labelWidth = Math.max(...rows.map((row) => row.label.length));

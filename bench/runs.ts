@@ -9,7 +9,7 @@ import { e164, seedCustomers } from './seed.js';
 import type { Service } from './service-process.js';
 import { BASELINE_SCRIPT, CONNECTIONS, DURATION, TOPUP_MAX_SECONDS, WARMUP, fmt, say } from './settings.js';
 import { keepRefreshToken } from './refresh.js';
-import { pairedRatio } from './paired-baseline.js';
+import { echoLoad, pairedRatio } from './paired-baseline.js';
 
 /** Warm-up (not counted) then the measured run, both with fresh data from the same generator. */
 export async function warmAndMeasure(
@@ -51,20 +51,8 @@ export async function baselineRun(tmp: string, key: string, label: string, env: 
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHealthy(proc, `${url}/health`);
-    let id = 0;
-    return await warmAndMeasure(
-      { key, label, database: 'none', method: 'POST', path: '/echo' },
-      proc.pid,
-      (seconds) => ({
-        url: `${url}/echo`,
-        method: 'POST',
-        connections: CONNECTIONS,
-        durationSeconds: seconds,
-        next: () => ({ body: JSON.stringify({ id: id++ }) }),
-        check: (body) => body.includes('"success":true'),
-        pids: { server: proc.pid },
-      }),
-    );
+    const load = echoLoad(url, proc.pid);
+    return await warmAndMeasure({ key, label, database: 'none', method: 'POST', path: '/echo' }, proc.pid, load);
   } finally {
     await proc.stop();
   }
