@@ -7,7 +7,7 @@
 // A slice the machine slowed down moves a median of several pairs very little. The classic figure
 // against the runs at the start and the end stays beside it.
 import path from 'node:path';
-import { runLoad, type LoadOptions } from './measure.js';
+import { runLoad, type LoadOptions, type LoadResult } from './measure.js';
 import { freePort, spawnNode, waitForHealthy, type Spawned } from './processes.js';
 import { reportErrors } from './report.js';
 import { BASELINE_SCRIPT, CONNECTIONS, fmt, positive, say } from './settings.js';
@@ -78,12 +78,15 @@ export async function pairedRatio(label: string, load: (seconds: number) => Load
   const ratios: number[] = [];
   let errors = 0;
   for (let pair = 0; pair < PAIRS; pair++) {
-    const rowFirst = pair % 2 === 0;
-    const first = rowFirst ? await runLoad(load(PAIR_SLICE_SECONDS)) : await baselineSlice(PAIR_SLICE_SECONDS);
-    const second = rowFirst ? await baselineSlice(PAIR_SLICE_SECONDS) : await runLoad(load(PAIR_SLICE_SECONDS));
-    const row = typeof first === 'number' ? second : first;
-    const baseline = typeof first === 'number' ? first : second;
-    if (typeof row === 'number' || typeof baseline !== 'number') continue; // unreachable: one of each
+    let row: LoadResult;
+    let baseline: number;
+    if (pair % 2 === 0) {
+      row = await runLoad(load(PAIR_SLICE_SECONDS));
+      baseline = await baselineSlice(PAIR_SLICE_SECONDS);
+    } else {
+      baseline = await baselineSlice(PAIR_SLICE_SECONDS);
+      row = await runLoad(load(PAIR_SLICE_SECONDS));
+    }
     reportErrors(`${label} paired slice ${pair + 1}`, row);
     errors += row.errors;
     ratios.push(row.reqPerSec / baseline);

@@ -1,9 +1,11 @@
 // The refresh-token queries of sessions-store.ts: refresh_tokens, keyed (session_id, token_hash),
 // and legacy_refresh_tokens, keyed by token_hash alone, for tokens issued before tokens named their
 // session (migration 007). The same builders serve both tables.
+import type { QueryCreator } from 'kysely';
 import type { StoredRefreshToken } from '../domain/ports.js';
 import type { DatabaseHandle } from './database.js';
 import { prepareQuery } from './prepared.js';
+import type { Database } from './schema.js';
 
 export type TokenRow = {
   token_hash: string;
@@ -45,16 +47,25 @@ export function findToken(handle: DatabaseHandle, table: TokenTable) {
   );
 }
 
-/** Rotation: a conditional update that exactly one of parallel refreshes of a token can win. */
+/**
+ * The conditional spend of a token of `table` (a statement of its own, or PostgreSQL's rotation CTE),
+ * which exactly one of parallel refreshes of a token can win. `at`, `sessionId`, `tokenHash`: the
+ * placeholders of the caller's query.
+ */
+function spend(qc: QueryCreator<Database>, table: TokenTable, at: number, sessionId: string, tokenHash: string) {
+  return qc
+    .updateTable(table)
+    .set({ spent_at: at })
+    .$if(table === 'refresh_tokens', (qb) => qb.where('session_id', '=', sessionId))
+    .where('token_hash', '=', tokenHash)
+    .where('spent_at', 'is', null)
+    .returning('session_id');
+}
+
+/** Rotation on SQLite: the spend, run as one statement of the rotation's step. */
 export function spendToken(handle: DatabaseHandle, table: TokenTable) {
   return prepareQuery<TokenKeyArgs & { now: number }, { session_id: string }>(handle, (arg) =>
-    handle.db
-      .updateTable(table)
-      .set({ spent_at: arg('now') })
-      .$if(table === 'refresh_tokens', (qb) => qb.where('session_id', '=', arg('session_id')))
-      .where('token_hash', '=', arg('token_hash'))
-      .where('spent_at', 'is', null)
-      .returning('session_id'),
+    spend(handle.db, table, arg('now'), arg('session_id'), arg('token_hash')),
   );
 }
 
@@ -66,16 +77,9 @@ export function spendToken(handle: DatabaseHandle, table: TokenTable) {
 export function rotateFrom(handle: DatabaseHandle, table: TokenTable) {
   return prepareQuery<RotateArgs, { session_id: string }>(handle, (arg) =>
     handle.db
+      // One snapshot for every CTE: the order of these two changes nothing.
+      .with('spent', (qb) => spend(qb, table, arg('created_at'), arg('session_id'), arg('spent_hash')))
       .with('successor', (qb) => qb.insertInto('refresh_tokens').values(tokenRow(arg)).onConflict((oc) => oc.columns(['session_id', 'token_hash']).doNothing()))
-      .with('spent', (qb) =>
-        qb
-          .updateTable(table)
-          .set({ spent_at: arg('created_at') })
-          .$if(table === 'refresh_tokens', (uq) => uq.where('session_id', '=', arg('session_id')))
-          .where('token_hash', '=', arg('spent_hash'))
-          .where('spent_at', 'is', null)
-          .returning('session_id'),
-      )
       .with('touched', (qb) =>
         qb
           .updateTable('sessions')

@@ -3,11 +3,13 @@
 // wins, on SQLite and on PostgreSQL. The HTTP tests (test/api/refresh.test.ts) cannot force this
 // race: their parallel requests reach the store one after another, each finding the token already
 // spent. Here 20 rotations of one unspent token go to the store at once.
+// Migration 007 keyed tokens by session: tokens stored before it (legacy_refresh_tokens) still
+// rotate, and a database upgraded from 006 with a live token keeps that token working.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NewRefreshToken } from '../../src/domain/ports.js';
 import { createDatabase, type DatabaseHandle } from '../../src/store/database.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
+import { migrateToLatest, migrateUpTo } from '../../src/store/migrate.js';
 import { createSessionStore } from '../../src/store/sessions-store.js';
 import { freshDatabase, postgresUrl, type FreshDatabase } from '../support/backends.js';
 
@@ -26,13 +28,15 @@ describe.each(kinds)('refresh-token rotation in the store (%s)', (kind) => {
     }
   });
 
-  async function open() {
+  /** A fresh database migrated to the latest schema, or only up to `upTo`, with one customer. */
+  async function open(upTo?: string) {
     const file = await freshDatabase(kind);
     const handle = await createDatabase(
       kind === 'sqlite' ? { kind: 'sqlite', path: file.url.slice('sqlite:'.length) } : { kind: 'postgres', url: file.url, poolMax: 10 },
     );
     opened.push({ file, handle });
-    await migrateToLatest(handle);
+    if (upTo === undefined) await migrateToLatest(handle);
+    else await migrateUpTo(handle, upTo);
     const now = Date.now();
     const customer = await handle.db
       .insertInto('customers')
@@ -85,9 +89,33 @@ describe.each(kinds)('refresh-token rotation in the store (%s)', (kind) => {
     expect(won.filter(Boolean)).toHaveLength(1);
     expect((await store.findRefreshToken(legacy))?.spentAtMs).toBe(now + 1000);
     expect(await store.findRefreshToken({ sessionId, tokenHash: successor.tokenHash })).toMatchObject({ sessionId, customerId, spentAtMs: null });
-    // The sweep deletes expired legacy tokens too.
-    await store.deleteEndedSessions(now + 3 * DAY);
+    // The sweep deletes expired legacy tokens too, while their session lives on (until now + 2 days).
+    await store.deleteEndedSessions(now + 1.5 * DAY);
+    expect(await store.listSessions(customerId, now + 1.5 * DAY)).toHaveLength(1);
     expect(await handle.db.selectFrom('legacy_refresh_tokens').selectAll().execute()).toStrictEqual([]);
+  });
+
+  it('keeps a token stored before migration 007 working: found by its hash, rotated once, then spent', async () => {
+    const { handle, customerId, now } = await open('006-ratio-division');
+    const sessionId = randomBytes(16).toString('base64url');
+    const oldToken = randomBytes(32).toString('base64url');
+    await handle.db
+      .insertInto('sessions')
+      .values({ id: sessionId, customer_id: customerId, created_at: now, last_used_at: now, expires_at: now + DAY, user_agent: null, client_ip: null, revoked_at: null })
+      .execute();
+    // The table as it was before 007: keyed by token_hash alone.
+    await handle.db.insertInto('refresh_tokens').values({ token_hash: hash(oldToken), session_id: sessionId, created_at: now, expires_at: now + DAY, spent_at: null }).execute();
+
+    expect(await migrateToLatest(handle)).toStrictEqual(['007-session-keyed-tokens']);
+
+    const store = createSessionStore(handle);
+    const key = { sessionId: undefined, tokenHash: hash(oldToken) };
+    expect(await store.findRefreshToken(key)).toMatchObject({ sessionId, customerId, spentAtMs: null });
+    const successor: NewRefreshToken = { tokenHash: hash(`${sessionId}.next`), sessionId, createdAtMs: now + 1000, expiresAtMs: now + 2 * DAY };
+    expect(await store.rotateRefreshToken(key, successor)).toBe(true);
+    expect(await store.rotateRefreshToken(key, successor)).toBe(false);
+    expect((await store.findRefreshToken(key))?.spentAtMs).toBe(now + 1000);
+    expect(await store.findRefreshToken({ sessionId, tokenHash: successor.tokenHash })).toMatchObject({ sessionId, spentAtMs: null });
   });
 
   it('creates a session and its first token together', async () => {
