@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   console.log(`machine: ${host.cpuModel}, ${host.cores} cores, ${host.memoryGb} GB, ${host.platform}; Node ${host.node}`);
   if (git !== undefined) console.log(`code: ${git.commit}${git.dirty ? ' with uncommitted changes in src/' : ''}`);
   console.log(
-    `runs: ${CONNECTIONS} connections, ${WARMUP} s warm-up (not counted) then ${DURATION} s measured, every request with distinct data`,
+    `runs: ${CONNECTIONS} connections, ${WARMUP} s warm-up (not counted) then ${DURATION} s measured on the same connections, every request with distinct data`,
   );
   console.log(`config: ${LIMITS_OFF}`);
   console.log('        resend cooldown, per-identifier send cap (OTP_SEND_LIMIT) and guess budget stay on at their defaults');

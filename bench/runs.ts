@@ -11,21 +11,23 @@ import { BASELINE_SCRIPT, CONNECTIONS, DURATION, TOPUP_MAX_SECONDS, WARMUP, fmt,
 import { keepRefreshToken } from './refresh.js';
 import { echoLoad, pairedRatio } from './paired-baseline.js';
 
-/** Warm-up (not counted) then the measured run, both with fresh data from the same generator. */
+/**
+ * Warm-up (not counted) then the measured window, in one run on the same connections (measure.ts),
+ * both with fresh data from the same generator.
+ */
 export async function warmAndMeasure(
   row: Omit<Row, 'warmup' | 'result' | 'peakRssMb' | 'notes'>,
   serverPid: number,
   load: (seconds: number) => LoadOptions,
-  beforeMeasuring?: () => Promise<void>,
+  atMeasureStart?: () => Promise<void>,
 ): Promise<Row> {
   // The first run (the baseline) also warms up autocannon itself: give it at least 3 s.
   const warmupSeconds = rows.length === 0 ? Math.max(WARMUP, 3) : WARMUP;
-  say(`${row.label}: warm-up ${warmupSeconds} s`);
-  const warmup = await runLoad(load(warmupSeconds));
+  say(`${row.label}: warm-up ${warmupSeconds} s, then measuring ${DURATION} s on the same connections`);
+  const result = await runLoad({ ...load(DURATION), warmupSeconds, ...(atMeasureStart === undefined ? {} : { atMeasureStart }) });
+  const warmup = result.warmup!; // eslint-disable-line @typescript-eslint/no-non-null-assertion -- warmupSeconds > 0
+  delete result.warmup;
   reportErrors(`${row.label} warm-up`, warmup);
-  await beforeMeasuring?.();
-  say(`${row.label}: measuring ${DURATION} s`);
-  const result = await runLoad(load(DURATION));
   reportErrors(row.label, result);
   const measured: Row = { ...row, warmup, result, peakRssMb: peakRssMb(serverPid), notes: [] };
   // The SQLite rows the targets judge also get their ratio against a baseline in alternating slices.
@@ -104,7 +106,7 @@ export function requestOtpLoad(
     onOk: (_body, tag) => {
       sent.push(tag as string);
     },
-    pids: { ...service.pids, twilio: twilio.proc.pid },
+    pids: () => ({ ...service.pids, twilio: twilio.proc.pid }),
   });
 }
 
@@ -143,7 +145,7 @@ export async function verifyRun(
       if (tokens.length < 1000) tokens.push(TOKEN.exec(body)![1]!);
       keepRefreshToken(refreshTokens, body);
     },
-    pids: { ...service.pids },
+    pids: () => ({ ...service.pids }),
   });
   const notes: string[] = [];
 
@@ -152,8 +154,8 @@ export async function verifyRun(
   const warmup = await runLoad(load(WARMUP));
   reportErrors(`${label} warm-up`, warmup);
 
-  // Enough codes for the measured run at the warm-up's rate, with room for it to run faster.
-  const needed = Math.ceil(warmup.reqPerSec * DURATION * 2) + CONNECTIONS;
+  // Enough codes for the measured run (its own warm-up included) at the warm-up's rate, with room for it to run faster.
+  const needed = Math.ceil(warmup.reqPerSec * (WARMUP + DURATION) * 2) + CONNECTIONS;
   const left = codes.length - cursor;
   if (left < needed) {
     const deficit = Math.max(needed - left, CONNECTIONS);
@@ -168,9 +170,14 @@ export async function verifyRun(
     notes.push(`${fmt(more.length)} extra codes made before the measured run`);
   }
 
-  await service.refreshPids();
-  say(`${label}: measuring ${DURATION} s (${fmt(codes.length - cursor)} codes available)`);
-  const result = await runLoad(load(DURATION));
+  // Like every row: a warm-up and the measured window on the same connections (warmAndMeasure).
+  say(`${label}: warm-up ${WARMUP} s, then measuring ${DURATION} s on the same connections (${fmt(codes.length - cursor)} codes available)`);
+  const result = await runLoad({ ...load(DURATION), warmupSeconds: WARMUP, atMeasureStart: () => service.refreshPids() });
+  if (result.warmup !== undefined) {
+    reportErrors(`${label} warm-up on the measured connections`, result.warmup);
+    extraPhases.push({ what: `${label}: warm-up on the measured connections`, result: result.warmup });
+    delete result.warmup;
+  }
   reportErrors(label, result);
   if (result.endedBy === 'maxRequests') {
     notes.push(`codes ran out after ${fmt(result.seconds, 1)} s: the run is shorter than ${DURATION} s`);
@@ -231,7 +238,7 @@ export async function meRun(key: string, label: string, service: Service, tokens
       durationSeconds: seconds,
       next: () => ({ headers: { authorization: `Bearer ${tokens[index++ % tokens.length]}` } }),
       check: (body) => body.includes('"success":true') && body.includes('"customer"'),
-      pids: { ...service.pids },
+      pids: () => ({ ...service.pids }),
     }),
     () => service.refreshPids(),
   );
