@@ -5,7 +5,8 @@
 // run the row and the baseline take turns in short slices (ABBA, as metrics-ab.ts does); the row's
 // "vs paired baseline" figure is the median, over neighbouring pairs of slices, of row / baseline.
 // A slice the machine slowed down moves a median of several pairs very little. The classic figure
-// against the runs at the start and the end stays beside it.
+// against the runs at the start and the end stays beside it. Each slice is measured like a row: a
+// short warm-up on the same connections first (measure.ts), so that no slice starts with a burst.
 import path from 'node:path';
 import { runLoad, type LoadOptions, type LoadResult } from './measure.js';
 import { freePort, spawnNode, waitForHealthy, type Spawned } from './processes.js';
@@ -16,6 +17,20 @@ import { BASELINE_SCRIPT, CONNECTIONS, fmt, positive, say } from './settings.js'
 const PAIRS_OFF = process.env.BENCH_PAIRS?.trim() === 'off';
 export const PAIRS = PAIRS_OFF ? 0 : Math.max(2, 2 * Math.round(positive('BENCH_PAIRS', 6) / 2));
 export const PAIR_SLICE_SECONDS = positive('BENCH_PAIR_SLICE_SECONDS', 2);
+/** Each slice's warm-up on its own connections, not counted. */
+export const PAIR_WARMUP_SECONDS = positive('BENCH_PAIR_WARMUP_SECONDS', 1);
+
+/** One slice: warm-up then measured window in one run; a wrong answer in either counts as an error. */
+async function slice(options: LoadOptions): Promise<LoadResult> {
+  const result = await runLoad({ ...options, warmupSeconds: PAIR_WARMUP_SECONDS });
+  const warmupErrors = result.warmup?.errors ?? 0;
+  if (warmupErrors > 0) {
+    result.errors += warmupErrors;
+    result.errorSamples.push(...(result.warmup?.errorSamples ?? []));
+  }
+  delete result.warmup;
+  return result;
+}
 
 /** The load on a bare-Fastify baseline server (baseline-server.ts) at `url`: POST /echo, each body distinct. */
 export function echoLoad(url: string, pid: number): (seconds: number) => LoadOptions {
@@ -56,7 +71,7 @@ export async function stopPairedBaseline(): Promise<void> {
 
 async function baselineSlice(seconds: number): Promise<number> {
   if (server === undefined) return Number.NaN;
-  const result = await runLoad(server.load(seconds));
+  const result = await slice(server.load(seconds));
   reportErrors('paired baseline slice', result);
   return result.errors === 0 ? result.reqPerSec : Number.NaN;
 }
@@ -81,11 +96,11 @@ export async function pairedRatio(label: string, load: (seconds: number) => Load
     let row: LoadResult;
     let baseline: number;
     if (pair % 2 === 0) {
-      row = await runLoad(load(PAIR_SLICE_SECONDS));
+      row = await slice(load(PAIR_SLICE_SECONDS));
       baseline = await baselineSlice(PAIR_SLICE_SECONDS);
     } else {
       baseline = await baselineSlice(PAIR_SLICE_SECONDS);
-      row = await runLoad(load(PAIR_SLICE_SECONDS));
+      row = await slice(load(PAIR_SLICE_SECONDS));
     }
     reportErrors(`${label} paired slice ${pair + 1}`, row);
     errors += row.errors;

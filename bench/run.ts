@@ -10,6 +10,7 @@
 // BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres; "off" skips PostgreSQL),
 // BENCH_SEED_RATE (20000: existing customers are seeded for this many logins/s over a run),
 // BENCH_METRICS_AB ("off" skips the metrics-cost run), BENCH_METRICS_AB_SLICES (8), BENCH_METRICS_AB_SLICE_SECONDS (3),
+// BENCH_PAIRS (6; "off" skips the paired slices), BENCH_PAIR_SLICE_SECONDS (2), BENCH_PAIR_WARMUP_SECONDS (1),
 // BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import '../src/supported-node.js'; // first: refuses an unsupported Node.js before anything else loads
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { metricsCostLines, metricsCostRun, type MetricsCost } from './metrics-ab
 import { killAllChildren, type Spawned } from './processes.js';
 import { benchNotes, extraPhases, otherCpu, rows, table, targetChecks } from './report.js';
 import { refreshLoad } from './refresh.js';
-import { PAIRS, PAIR_SLICE_SECONDS, startPairedBaseline, stopPairedBaseline } from './paired-baseline.js';
+import { PAIRS, PAIR_SLICE_SECONDS, PAIR_WARMUP_SECONDS, startPairedBaseline, stopPairedBaseline } from './paired-baseline.js';
 import { NumberRange, baselineRun, loginRun, meRun, requestOtpLoad, verifyRun, warmAndMeasure } from './runs.js';
 import { createScratchDatabase } from './seed.js';
 import { serviceEnvShown, startService } from './service-process.js';
@@ -207,7 +208,7 @@ async function main(): Promise<number> {
   console.log(`vs baseline = req/s / the higher of the two baseline runs (${fmt(baseline.result.reqPerSec)} req/s);`);
   if (PAIRS === 0) console.log('vs paired baseline: not measured (BENCH_PAIRS=off).');
   else {
-    console.log(`vs paired baseline = after the measured run, ${PAIRS} pairs of ${PAIR_SLICE_SECONDS} s slices, the row and a bare-Fastify baseline taking turns (ABBA);`);
+    console.log(`vs paired baseline = after the measured run, ${PAIRS} pairs of ${PAIR_SLICE_SECONDS} s slices (each after ${PAIR_WARMUP_SECONDS} s of warm-up on its connections), the row and a bare-Fastify baseline taking turns (ABBA);`);
     console.log('  the median of the pairs\' row / baseline (robust to a machine whose speed drifts within seconds).');
   }
   console.log(`CPU besides the server on these ${host.cores} cores (autocannon = this process; rest = kernel loopback networking and`);
