@@ -6,7 +6,7 @@ import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
-import { startCheckpointer } from './sqlite-checkpointer.js';
+import { startCheckpointer, type CheckpointSettings } from './sqlite-checkpointer.js';
 import { createGroupCommit, type AtomicKind } from './sqlite-group-commit.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -29,13 +29,25 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-/** How often the worker thread checkpoints the SQLite write-ahead log. */
-const CHECKPOINT_INTERVAL_MS = 250;
+/**
+ * The worker thread checkpoints the SQLite write-ahead log every 250 ms, and starts it over once it
+ * holds 32,768 pages (4 KiB each: 128 MB), holding writes for at most 100 ms while it copies the
+ * last frames (sqlite-checkpointer.ts).
+ */
+const CHECKPOINTS: CheckpointSettings = { intervalMs: 250, restartFrames: 32_768, fewFrames: 500, maxPauseMs: 100 };
 
-/** This connection checkpoints inline once the log holds this many pages (4 KiB each): 400 MB. */
+/** This connection checkpoints inline once the log holds this many pages: 400 MB, a backstop. */
 const WAL_BACKSTOP_PAGES = 100_000;
-/** The log file is cut back to this size when it starts over. */
-const WAL_KEPT_BYTES = 64 * 1024 * 1024;
+/**
+ * The log file is cut back to this size when it starts over: above where the worker starts it
+ * over, since cutting it back blocks the event loop (ftruncate: about 0.45 ms per MB here).
+ */
+const WAL_KEPT_BYTES = 192 * 1024 * 1024;
+
+/** Tests start the log over sooner. */
+export interface DatabaseOptions {
+  checkpoints?: Partial<CheckpointSettings>;
+}
 
 /** A guard, not a tuning knob: the service has a few dozen distinct statements. */
 const MAX_CACHED_STATEMENTS = 500;
@@ -44,7 +56,7 @@ const MAX_CACHED_STATEMENTS = 500;
 const MIGRATION_LOCK_KEY = 727_401_113;
 
 /** Only the driver in use is loaded (each costs start-up time and resident memory). */
-export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
+export async function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   if (config.kind === 'postgres') {
     const { default: pg } = await import('pg');
     // Epoch milliseconds are BIGINT in PostgreSQL; they fit a double exactly, so read them as numbers.
@@ -88,17 +100,15 @@ export async function createDatabase(config: DatabaseConfig): Promise<DatabaseHa
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   // Checkpoints run in a worker thread (below). The log starts over only when a write finds it fully
-  // copied, which never happens under a steady stream of commits; then this connection's own
-  // checkpoint, inline in a commit, is what resets it, and it blocks the event loop for its fsyncs
-  // (30-50 ms here). The bench's refresh run writes ~100 MB of log a second: at 20,000 pages (80 MB)
-  // that stall came every 0.8 s and was its p99 (37-45 ms); at 100,000 pages (400 MB, about the most
-  // the log then grows to on disk) it comes every ~4 s and the p99 is 18 ms. journal_size_limit gives
-  // the disk back (down to 64 MB) whenever the log starts over.
+  // copied, which a steady stream of commits never allows on its own: the worker pauses writes for
+  // the moment it takes to copy the last frames (sqlite-checkpointer.ts). Should that fail, this
+  // connection's own checkpoint, inline in a commit at 100,000 pages, is the backstop: it blocks the
+  // event loop for its fsyncs (30-50 ms here) and for cutting the file back.
   sqlite.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
   sqlite.pragma(`journal_size_limit = ${WAL_KEPT_BYTES}`);
-  const checkpointer = startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   sqlite.pragma('foreign_keys = ON');
   const groupCommit = createGroupCommit(sqlite);
+  const checkpointer = startCheckpointer(path, { ...CHECKPOINTS, ...options.checkpoints }, groupCommit);
   const database = {
     prepare: (text: string) => groupCommit.prepare(text),
     close: () => groupCommit.close(),

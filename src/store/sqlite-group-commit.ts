@@ -27,6 +27,15 @@ export interface GroupCommit {
    * `write` work wrote.
    */
   atomically<T>(work: () => T, kind?: AtomicKind): Promise<T>;
+  /**
+   * Holds new writes (`steps` and `write` work waits; reads go on) and resolves once the open batch,
+   * if any, has committed: the checkpoint worker then copies the whole log, so the next write starts
+   * it over (sqlite-checkpointer.ts). Kysely's own statements (a registration, a sweep) still run;
+   * they only mean the log may not start over this time.
+   */
+  pauseWrites(): Promise<void>;
+  /** Lets held writes run, in the order they came. */
+  resumeWrites(): void;
   /** Commits what is pending, then closes. */
   close(): void;
 }
@@ -49,8 +58,25 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
   // A read-only transaction open for this turn's reads (never while a batch is).
   let readOpen = false;
   let savepointOpen = false;
-  // atomically() work that arrived while a savepoint was open, run as soon as it ends.
-  const waiting: Array<() => void> = [];
+  let writesPaused = false;
+  // atomically() work that arrived while a savepoint was open (or, writes, while writes were
+  // paused), run in order as soon as nothing holds it back.
+  const waiting: Array<{ run: () => void; kind: AtomicKind }> = [];
+  const heldBack = (kind: AtomicKind) => savepointOpen || (writesPaused && kind !== 'read');
+
+  /** Runs, in order, the waiting work nothing holds back any more (reads go on while writes are paused). */
+  function runWaiting(): void {
+    let index = 0;
+    while (index < waiting.length) {
+      const item = waiting[index]!; // eslint-disable-line @typescript-eslint/no-non-null-assertion -- index < length
+      if (heldBack(item.kind)) {
+        index += 1;
+        continue;
+      }
+      waiting.splice(index, 1);
+      item.run();
+    }
+  }
   // better-sqlite3 runs a transaction function inside an open transaction as a savepoint.
   const step = sqlite.transaction((work: () => unknown) => work());
 
@@ -140,7 +166,7 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
     try {
       sqlite.exec(sqlText);
     } finally {
-      while (!savepointOpen && waiting.length > 0) waiting.shift()!(); // eslint-disable-line @typescript-eslint/no-non-null-assertion -- length checked
+      runWaiting();
     }
   }
 
@@ -208,11 +234,21 @@ export function createGroupCommit(sqlite: SQLite.Database): GroupCommit {
             reject(error);
           }
         };
-        if (savepointOpen) waiting.push(run);
+        if (heldBack(kind)) waiting.push({ run, kind });
         else run();
       });
     },
+    pauseWrites() {
+      writesPaused = true;
+      return batch === undefined ? Promise.resolve() : batch.promise.catch(() => {});
+    },
+    resumeWrites() {
+      writesPaused = false;
+      runWaiting();
+    },
     close() {
+      writesPaused = false;
+      runWaiting();
       endRead();
       commitBatch();
       sqlite.close();

@@ -4,6 +4,7 @@ import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NewChallenge, Store } from '../../src/domain/ports.js';
 import { createDatabase, type DatabaseHandle } from '../../src/store/database.js';
+import { createGroupCommit, type GroupCommit } from '../../src/store/sqlite-group-commit.js';
 import { createDatabaseLimiter } from '../../src/store/limiter-db.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { createStore } from '../../src/store/store.js';
@@ -154,4 +155,53 @@ describe('SQLite group commit', () => {
       expect(result?.busy).toBe(0);
     });
   });
+
+  describe('paused writes (the checkpoint worker starting the log over)', () => {
+    let raw: Sqlite.Database;
+    let group: GroupCommit;
+    beforeAll(() => {
+      raw = new Sqlite(file.url.slice('sqlite:'.length).replace(/\.db$/, '-pause.db'));
+      raw.pragma('journal_mode = WAL');
+      raw.exec('create table pause_probe (id integer primary key)');
+      group = createGroupCommit(raw);
+    });
+    afterAll(() => group.close());
+    const insert = (id: number) => group.atomically(() => raw.prepare('insert into pause_probe (id) values (?)').run(id).changes, 'write');
+    const count = () => raw.prepare('select count(*) from pause_probe').pluck().get() as number;
+
+    it('resolves the pause once the open batch has committed, holds new writes, lets reads through, then runs the writes in order', async () => {
+      await insert(1); // opens a batch ...
+      let paused = false;
+      const pause = group.pauseWrites().then(() => {
+        paused = true;
+      });
+      expect(paused).toBe(false); // ... which commits on the next turn
+      await pause;
+      expect(raw.inTransaction).toBe(false);
+      const order: number[] = [];
+      const held = [2, 3, 4].map((id) => insert(id).then(() => order.push(id)));
+      // Reads go on while writes are held; the held writes have not run.
+      expect(await group.atomically(count, 'read')).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(order).toEqual([]);
+      expect(raw.inTransaction).toBe(false);
+      group.resumeWrites();
+      await Promise.all(held);
+      expect(order).toEqual([2, 3, 4]);
+      await group.durable();
+      expect(count()).toBe(4);
+    });
+
+    it('pauses at once when no batch is open', async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      let paused = false;
+      await group.pauseWrites().then(() => {
+        paused = true;
+      });
+      expect(paused).toBe(true);
+      group.resumeWrites();
+      expect(await insert(5)).toBe(1);
+    });
+  });
 });
+
