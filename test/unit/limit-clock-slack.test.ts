@@ -1,6 +1,6 @@
 // Parallel requests read "now" before they reach the store and may arrive out of order: a take
-// whose clock reads a millisecond earlier than the one before it must still report what the rule
-// leaves (a guess budget of 3 locks on the third failure, never the second), on every limiter.
+// whose clock reads earlier than the one before it (a millisecond, or seconds when an instance's
+// event loop stalled in between) must still report what the rule leaves (a guess budget of 3 locks on the third failure, never the second), on every limiter.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Limiter, LimitCheck } from '../../src/domain/ports.js';
@@ -43,6 +43,17 @@ describe('limit remaining under clock disagreement', () => {
       expect(await limiter.decide(budget(key), now - 1), name).toEqual({ allowed: true, remaining: 1 });
       expect(await limiter.decide(budget(key), now), name).toEqual({ allowed: true, remaining: 0 });
       // The budget is spent: a fourth take is refused.
+      expect((await limiter.decide(budget(key), now + 1)).allowed, name).toBe(false);
+    }
+  });
+
+  it('reports 2 then 1 left when the second take reads a clock seconds behind (an instance that stalled before reaching the store)', async () => {
+    for (const [name, limiter] of limiters) {
+      const key = `fail:${name}:${randomUUID()}`;
+      const now = Date.now();
+      expect(await limiter.decide(budget(key), now), name).toEqual({ allowed: true, remaining: 2 });
+      expect(await limiter.decide(budget(key), now - 5_000), name).toEqual({ allowed: true, remaining: 1 });
+      expect(await limiter.decide(budget(key), now), name).toEqual({ allowed: true, remaining: 0 });
       expect((await limiter.decide(budget(key), now + 1)).allowed, name).toBe(false);
     }
   });
