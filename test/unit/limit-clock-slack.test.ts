@@ -1,6 +1,7 @@
 // Parallel requests read "now" before they reach the store and may arrive out of order: a take
 // whose clock reads earlier than the one before it (a millisecond, or seconds when an instance's
-// event loop stalled in between) must still report what the rule leaves (a guess budget of 3 locks on the third failure, never the second), on every limiter.
+// event loop stalled in between) must still report what the rule leaves (a guess budget of 3
+// locks on the third failure, never the second), on every limiter.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Limiter, LimitCheck } from '../../src/domain/ports.js';
