@@ -1,5 +1,6 @@
-// Headers every answer carries (helmet's), CORS for the origins in CORS_ORIGINS (@fastify/cors),
-// and the request id: an incoming X-Request-Id is kept when it looks like an id, and always returned.
+// Headers every answer carries (helmet's; under /api/ also Cache-Control: no-store), CORS for the
+// origins in CORS_ORIGINS (@fastify/cors), and the request id: an incoming X-Request-Id is kept
+// when it looks like an id, and always returned.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
@@ -27,9 +28,13 @@ function helmetHeaders(): Record<string, string> {
 
 export async function registerHygiene(app: FastifyInstance, options: { corsOrigins: string[]; context: RequestContext }): Promise<void> {
   const securityHeaders = helmetHeaders();
+  // API answers carry tokens (verify, refresh), a customer's profile (/me) or sessions: no cache,
+  // browser or shared, may keep them (RFC 6749 5.1, OAuth 2.1 3.2.3). Everything else (the JWKS,
+  // the page's static files) sets its own caching.
+  const apiHeaders = { ...securityHeaders, 'cache-control': 'no-store' };
   app.addHook('onRequest', (request, reply, done) => {
     // Swagger UI's pages (docs.ts) and the sign-in page (web.ts) set their own CSP over this one.
-    reply.headers(securityHeaders).header('x-request-id', request.id);
+    reply.headers(request.url.startsWith('/api/') ? apiHeaders : securityHeaders).header('x-request-id', request.id);
     // Everything after this hook (handler, domain, stores) logs with this request's id.
     options.context.run(request.log, done);
   });

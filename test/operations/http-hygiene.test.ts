@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskIdentifiers } from '../../src/observability/logger.js';
 import { backendsUnderTest } from '../support/backends.js';
-import { V2, expectStatus, newEmail } from '../support/flows.js';
+import { JWKS, ME, REFRESH, V2, emailCode, expectStatus, newEmail } from '../support/flows.js';
 import { serviceForBlock, startService } from '../support/service.js';
 
 describe.each(backendsUnderTest())('%s', (backend) => {
@@ -67,6 +67,30 @@ describe('helmet and CORS', () => {
       const cross = await service.get('/health', { origin: 'https://shop.example.com' });
       expect(cross.headers.get('access-control-allow-origin')).toBeNull();
       expect(cross.headers.get('access-control-allow-credentials')).toBeNull();
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('marks every API answer Cache-Control: no-store (tokens, profile, errors), and leaves the rest their own caching', async () => {
+    const service = await startService();
+    try {
+      const email = newEmail();
+      const asked = await service.post(V2.register, { type: 'email', identifier: email });
+      const verified = await service.post(V2.verifyRegistration, { type: 'email', identifier: email, otp: emailCode(service, email) });
+      expectStatus(verified, 201);
+      const refreshed = await service.post(REFRESH, { refresh_token: verified.body.data.refresh_token });
+      expectStatus(refreshed, 200);
+      const me = await service.get(ME, { authorization: `Bearer ${refreshed.body.data.access_token}` });
+      expectStatus(me, 200);
+      const refused = await service.get(ME);
+      expectStatus(refused, 401);
+      for (const answer of [asked, verified, refreshed, me, refused, await service.get('/api/v1/nowhere'), await service.post(V2.login, '[')]) {
+        expect(answer.headers.get('cache-control')).toBe('no-store');
+      }
+      // Public keys are meant to be cached; liveness is not the API.
+      expect((await service.get(JWKS)).headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+      expect((await service.get('/health')).headers.get('cache-control')).toBeNull();
     } finally {
       await service.close();
     }
