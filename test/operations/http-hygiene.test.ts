@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskIdentifiers } from '../../src/observability/logger.js';
 import { backendsUnderTest } from '../support/backends.js';
-import { JWKS, ME, REFRESH, V2, emailCode, expectStatus, newEmail } from '../support/flows.js';
+import { JWKS, ME, REFRESH, SESSIONS, V2, emailCode, expectStatus, newEmail } from '../support/flows.js';
 import { serviceForBlock, startService } from '../support/service.js';
 
 describe.each(backendsUnderTest())('%s', (backend) => {
@@ -83,9 +83,11 @@ describe('helmet and CORS', () => {
       expectStatus(refreshed, 200);
       const me = await service.get(ME, { authorization: `Bearer ${refreshed.body.data.access_token}` });
       expectStatus(me, 200);
+      const sessions = await service.get(SESSIONS, { authorization: `Bearer ${refreshed.body.data.access_token}` });
+      expectStatus(sessions, 200);
       const refused = await service.get(ME);
       expectStatus(refused, 401);
-      for (const answer of [asked, verified, refreshed, me, refused, await service.get('/api/v1/nowhere'), await service.post(V2.login, '[')]) {
+      for (const answer of [asked, verified, refreshed, me, sessions, refused, await service.get('/api/v1/nowhere'), await service.post(V2.login, '[')]) {
         expect(answer.headers.get('cache-control')).toBe('no-store');
       }
       // Public keys are meant to be cached; liveness is not the API.

@@ -83,7 +83,8 @@ export function registerWebRoutes(app: FastifyInstance, settings: WebSettings, r
   if (inbox !== undefined) {
     app.get('/api/v1/dev/inbox', hidden, async (_request, reply) => {
       const messages = inbox.entries().map(({ sentAtMs, ...entry }) => ({ ...entry, sent_at: new Date(sentAtMs).toISOString() }));
-      return reply.header('cache-control', 'no-store').send({ success: true, message: 'Dev inbox', data: { messages } });
+      // Cache-Control: no-store, as on every API answer (hygiene.ts).
+      return reply.send({ success: true, message: 'Dev inbox', data: { messages } });
     });
   }
 }
