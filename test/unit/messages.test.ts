@@ -1,6 +1,8 @@
 // The messages customers receive: templates per locale, the locale a request gets, the autofill
 // lines, and SMS encoding and segments (the cases come from the GSM 03.38 alphabet and its
 // extension table, and from UCS-2's 70/67 code units a segment).
+import fc from 'fast-check';
+import IntlMessageFormat from 'intl-messageformat';
 import { describe, expect, it } from 'vitest';
 import { withAutofill } from '../../src/domain/messages/autofill.js';
 import { BUILT_IN_LOCALES, createMessageCatalogue, type MessageSettings } from '../../src/domain/messages/catalogue.js';
@@ -84,6 +86,47 @@ describe('built-in templates', () => {
     const built = catalogue({ otpLength: 10, ttlMinutes: 1440, webotpDomain: 'a-long-shop-name.example.com', androidAppHash: 'FA+9qCX9VSu' });
     for (const measure of built.sms) expect(measure.segments, `${measure.locale} ${measure.purpose}`).toBeLessThanOrEqual(2);
     expect(built.sms.filter((measure) => measure.locale === 'en' || measure.locale === 'es').every((measure) => measure.encoding === 'GSM-7')).toBe(true);
+  });
+});
+
+describe('the SMS text made once and filled with each code', () => {
+  const settings = { ttlMinutes: 10, webotpDomain: 'shop.example.com', androidAppHash: 'FA+9qCX9VSu' };
+
+  it('gives, for any code, exactly what formatting the template gives, in every built-in locale', () => {
+    const { messages } = catalogue(settings);
+    const formatted = (locale: string, purpose: 'login' | 'register', code: string) =>
+      withAutofill(String(new IntlMessageFormat(BUILT_IN_LOCALES[locale]![purpose].sms, locale, undefined, { ignoreTag: true }).format({ code, minutes: 10 })), code, {
+        ...DEFAULT_MESSAGE_SETTINGS,
+        ...settings,
+      });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(BUILT_IN_LOCALES)),
+        fc.constantFrom('login' as const, 'register' as const),
+        fc.stringMatching(/^[0-9]{6}$/),
+        (locale, purpose, code) => {
+          expect(messages.render({ channel: 'phone', purpose, code, ttlMinutes: 10, locales: [locale] }).text).toBe(formatted(locale, purpose, code));
+        },
+      ),
+    );
+  });
+
+  it('formats on every send a template that selects on the code', () => {
+    const sms = '{code, select, 424242 {Lucky you: {code}} other {Your code is {code}}}';
+    const { messages } = catalogue({}, [{ locale: 'en', source: 'en.json', templates: { login: { sms } } }]);
+    const text = (code: string) => messages.render({ channel: 'phone', purpose: 'login', code, ttlMinutes: 10, locales: [] }).text;
+    expect(text('424242')).toBe('Lucky you: 424242');
+    expect(text('111111')).toBe('Your code is 111111');
+  });
+
+  it('formats on every send a template holding the character that stands for the code', () => {
+    const { messages } = catalogue({}, [{ locale: 'en', source: 'en.json', templates: { login: { sms: 'Code {code}\u0000.' } } }]);
+    expect(messages.render({ channel: 'phone', purpose: 'login', code: CODE, ttlMinutes: 10, locales: [] }).text).toBe(`Code ${CODE}\u0000.`);
+  });
+
+  it('formats an expiry other than the configured one', () => {
+    const { messages } = catalogue({ ttlMinutes: 10 });
+    expect(messages.render({ channel: 'phone', purpose: 'login', code: CODE, ttlMinutes: 1, locales: ['en'] }).text).toContain('in 1 minute.');
   });
 });
 

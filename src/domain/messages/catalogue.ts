@@ -8,7 +8,7 @@ import { en } from './locales/en.js';
 import { es } from './locales/es.js';
 import { hi } from './locales/hi.js';
 import { measureSms, type SmsSize } from './segments.js';
-import { PURPOSES, TemplateError, compileLocale, overlay, type CompiledLocale, type LocaleTemplates } from './templates.js';
+import { PURPOSES, TemplateError, compileLocale, overlay, showsCodeAsIs, type CompiledLocale, type LocaleTemplates } from './templates.js';
 
 export const BUILT_IN_LOCALES: Record<string, LocaleTemplates> = { en, hi, es };
 
@@ -61,7 +61,7 @@ export function createMessageCatalogue(settings: MessageSettings, files: readonl
   // same on every send: measured here once, and the per-send figure is this one.
   const longestCode = '9'.repeat(settings.otpLength);
   const sms: SmsMeasure[] = [];
-  const segments = new Map<string, number>();
+  const smsShapes = new Map<string, SmsShape>();
   const warnings: string[] = [];
   for (const [locale, { compiled, source }] of locales) {
     for (const purpose of PURPOSES) {
@@ -78,7 +78,7 @@ export function createMessageCatalogue(settings: MessageSettings, files: readonl
         warnings.push(`${source}: ${purpose}.sms is over 140 bytes (${size.segments} ${size.encoding} segments); Android's SMS Retriever may not pass it to the app`);
       }
       sms.push({ locale, purpose, ...size });
-      segments.set(`${locale}\n${purpose}`, size.segments);
+      smsShapes.set(`${locale}\n${purpose}`, { segments: size.segments, frame: frameOf(compiled[purpose].sms, settings) });
     }
   }
 
@@ -88,8 +88,12 @@ export function createMessageCatalogue(settings: MessageSettings, files: readonl
     const templates = locales.get(locale)!.compiled[request.purpose];
     const values = { code: request.code, minutes: request.ttlMinutes };
     if (request.channel === 'phone') {
-      const text = withAutofill(String(templates.sms.format(values)), request.code, settings);
-      return { locale, text, segments: segments.get(`${locale}\n${request.purpose}`) ?? measureSms(text).segments };
+      const shape = smsShapes.get(`${locale}\n${request.purpose}`);
+      const text =
+        shape?.frame !== undefined && request.ttlMinutes === settings.ttlMinutes
+          ? shape.frame.join(request.code)
+          : withAutofill(String(templates.sms.format(values)), request.code, settings);
+      return { locale, text, segments: shape?.segments ?? measureSms(text).segments };
     }
     return {
       locale,
@@ -100,6 +104,31 @@ export function createMessageCatalogue(settings: MessageSettings, files: readonl
   }
 
   return { messages: { render }, sms, warnings };
+}
+
+/** An SMS template at the configured expiry: its size, and its text around the code. */
+interface SmsShape {
+  segments: number;
+  /** The text split where the code goes (autofill lines included); undefined: formatted per send. */
+  frame: string[] | undefined;
+}
+
+/** Stands for the code while the frame is worked out; no template or code can contain it. */
+const MARKER = '\u0000';
+
+/**
+ * A send differs from the next only in the code, so the SMS text is formatted once, at the
+ * configured expiry, with a marker where the code goes, and each send joins the pieces with its
+ * code (ICU formatting was ~3 µs of each SMS). Only for a template that shows {code} as it is
+ * (a select on the code is formatted on every send), and only when the pieces give exactly what
+ * formatting gives for sample codes (a template holding the marker character itself does not).
+ */
+function frameOf(format: CompiledLocale[Purpose]['sms'], settings: MessageSettings): string[] | undefined {
+  if (!showsCodeAsIs(format)) return undefined;
+  const render = (code: string) => withAutofill(String(format.format({ code, minutes: settings.ttlMinutes })), code, settings);
+  const frame = render(MARKER).split(MARKER);
+  const samples = ['0', '9', '1234567890'].map((digits) => digits.repeat(settings.otpLength).slice(0, settings.otpLength));
+  return samples.every((code) => frame.join(code) === render(code)) ? frame : undefined;
 }
 
 /**

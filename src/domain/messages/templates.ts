@@ -118,6 +118,18 @@ function placeholdersOf(elements: AstElement[], found = new Set<string>()): Set<
   return found;
 }
 
+/** Whether every use of {code} in the template is the plain placeholder (no select or plural on it). */
+export function showsCodeAsIs(format: IntlMessageFormat): boolean {
+  const plain = (elements: AstElement[]): boolean =>
+    elements.every(
+      (element) =>
+        (element.value !== 'code' || element.type === 1 || element.type === 0) &&
+        Object.values(element.options ?? {}).every((option) => plain(option.value)) &&
+        (element.children === undefined || plain(element.children)),
+    );
+  return plain(format.getAst() as AstElement[]);
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
