@@ -113,7 +113,7 @@ interface SmsShape {
   frame: string[] | undefined;
 }
 
-/** Stands for the code while the frame is worked out; no template or code can contain it. */
+/** Stands for the code while the frame is worked out: no code holds it (a template that does is caught below). */
 const MARKER = '\u0000';
 
 /**
