@@ -109,25 +109,33 @@ interface AstElement {
   children?: AstElement[];
 }
 
-function placeholdersOf(elements: AstElement[], found = new Set<string>()): Set<string> {
+/** Every element of a parsed template, nested ones (plural and select branches, tags) included. */
+function* everyElement(elements: AstElement[]): Generator<AstElement> {
   for (const element of elements) {
-    if (element.type >= 1 && element.type <= 6 && element.value !== undefined) found.add(element.value);
-    for (const option of Object.values(element.options ?? {})) placeholdersOf(option.value, found);
-    if (element.children !== undefined) placeholdersOf(element.children, found);
+    yield element;
+    for (const option of Object.values(element.options ?? {})) yield* everyElement(option.value);
+    if (element.children !== undefined) yield* everyElement(element.children);
+  }
+}
+
+/** The placeholder an element uses (argument, number, date, time, select, plural), if any. */
+const placeholderOf = (element: AstElement) => (element.type >= 1 && element.type <= 6 ? element.value : undefined);
+
+function placeholdersOf(elements: AstElement[]): Set<string> {
+  const found = new Set<string>();
+  for (const element of everyElement(elements)) {
+    const name = placeholderOf(element);
+    if (name !== undefined) found.add(name);
   }
   return found;
 }
 
 /** Whether every use of {code} in the template is the plain placeholder (no select or plural on it). */
 export function showsCodeAsIs(format: IntlMessageFormat): boolean {
-  const plain = (elements: AstElement[]): boolean =>
-    elements.every(
-      (element) =>
-        (element.value !== 'code' || element.type === 1 || element.type === 0) &&
-        Object.values(element.options ?? {}).every((option) => plain(option.value)) &&
-        (element.children === undefined || plain(element.children)),
-    );
-  return plain(format.getAst() as AstElement[]);
+  for (const element of everyElement(format.getAst() as AstElement[])) {
+    if (placeholderOf(element) === 'code' && element.type !== 1) return false;
+  }
+  return true;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
